@@ -1,0 +1,52 @@
+# Two commands for a newcomer: `make run` (install into .venv, start the app) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+RUN_STAMP := $(VENV)/.nlviz-run
+TEST_STAMP := $(VENV)/.nlviz-test
+PORT ?= 8501
+
+.PHONY: run test lint bench zoo browser clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(RUN_STAMP): $(PY) requirements.txt pyproject.toml
+	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps --no-build-isolation -e .
+	touch $@
+
+# Reference packages go in with --no-deps (they would pull torchvision or a second opencv build).
+$(TEST_STAMP): $(RUN_STAMP) requirements-test.txt requirements-ref.txt
+	$(PIP) install -r requirements-test.txt
+	$(PIP) install --no-deps -r requirements-ref.txt
+	$(PIP) install addict yapf termcolor packaging pyyaml rich fvcore iopath
+	touch $@
+
+run: $(RUN_STAMP)
+	$(VENV)/bin/nlviz app --port $(PORT)
+
+# Browser tests need Debian's chromium; as root we install it, otherwise they are skipped loudly.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "WARNING: could not install chromium; browser tests will be skipped"; \
+	  else echo "WARNING: /usr/bin/chromium missing and not root: browser tests will be SKIPPED"; fi; \
+	fi
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check nlviz app tests bench
+
+test: $(TEST_STAMP) browser lint
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(TEST_STAMP)
+	$(PY) bench/ops.py
+
+zoo: $(RUN_STAMP)
+	$(PY) -m nlviz.train.zoo
+
+clean:
+	rm -rf $(VENV)
