@@ -9,7 +9,7 @@ silent partial conversions.
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from torch import Tensor
 

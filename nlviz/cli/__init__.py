@@ -1,0 +1,1 @@
+"""The ``nlviz`` console script."""
