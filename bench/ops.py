@@ -70,7 +70,7 @@ def build(impl: str, mode: str | None, pool: str | None, channels: int, grid, su
     if impl == "nlviz-bat":
         from nlviz import ops
 
-        m = ops.create("bat", channels, block_size=7, groups=8, bias=False, dropout=0.0)
+        m = ops.create("bat", channels, block_size=7, groups=8, bias=False, dropout=0.0, reduction=4)  # timm: rd_ratio 1/4
         return m, torch.randn(t, channels, h, w)
     if impl == "timm-bat":
         from refs_timm import import_timm_non_local_attn
