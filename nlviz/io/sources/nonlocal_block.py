@@ -71,12 +71,22 @@ def to_mmcv(sd: Mapping[str, Tensor], *, sub_sample: bool) -> StateDict:
 
 def from_pytorchvideo(sd: Mapping[str, Tensor]) -> StateDict:
     """pytorchvideo ``NonLocal`` (``create_nonlocal``) → ours."""
-    return rename(sd, [(rf"conv_(theta|phi|g|out)\.{_WB}", r"\1.\2"), (rf"norm\.{_BN}", r"norm.\1")], "pytorchvideo")
+    rules = [
+        (rf"conv_(theta|phi|g)\.{_WB}", r"\1.\2"),
+        (rf"conv_out\.{_WB}", r"conv_out.\1"),
+        (rf"norm\.{_BN}", r"norm.\1"),
+    ]
+    return rename(sd, rules, "pytorchvideo")
 
 
 def to_pytorchvideo(sd: Mapping[str, Tensor]) -> StateDict:
     """Ours → pytorchvideo."""
-    return rename(sd, [(rf"(theta|phi|g)\.{_WB}", r"conv_\1.\2"), (rf"(conv_out|norm)\.{_BN}", r"\1.\2")], "pytorchvideo (inverse)")
+    rules = [
+        (rf"(theta|phi|g)\.{_WB}", r"conv_\1.\2"),
+        (rf"conv_out\.{_WB}", r"conv_out.\1"),
+        (rf"norm\.{_BN}", r"norm.\1"),
+    ]
+    return rename(sd, rules, "pytorchvideo (inverse)")
 
 
 def from_slowfast(sd: Mapping[str, Tensor]) -> StateDict:
@@ -120,7 +130,11 @@ def to_slowfast(sd: Mapping[str, Tensor], *, caffe2: bool = False, norm_name: st
             (r"norm\.num_batches_tracked", ""),
         ]
         return rename(sd, rules, "slowfast caffe2 (inverse)")
-    rules = [(rf"(theta|phi|g)\.{_WB}", r"conv_\1.\2"), (rf"conv_out\.{_WB}", r"conv_out.\1"), (rf"norm\.{_BN}", rf"{norm_name}.\1")]
+    rules = [
+        (rf"(theta|phi|g)\.{_WB}", r"conv_\1.\2"),
+        (rf"conv_out\.{_WB}", r"conv_out.\1"),
+        (rf"norm\.{_BN}", rf"{norm_name}.\1"),
+    ]
     return rename(sd, rules, "slowfast (inverse)")
 
 
