@@ -1,0 +1,156 @@
+"""``nlviz.capture(model)``: record what each operator block needs to recompute its weights.
+
+    with nlviz.capture(model, clip=clip) as rec:
+        logits = model(x)
+    aff = rec.affinity(rec.blocks[0], queries=[(0, 7, 7)])     # lazy: O(N·C) per query row
+
+Hooks exist only inside the ``with`` and are removed on every exit path (normal, a forward that raises, an
+exception in the body). A hook records only calls made by the thread that opened the capture, so several
+captures on one shared model in different threads never see each other's tensors. What is recorded per
+block is the operator's ``affinity_inputs`` (θ, φ, g, P/Q, ...), detached — never an N×N matrix.
+
+Blocks run per frame inside a video net (:class:`nlviz.models.adapter.PerFrame`) are presented on the video's
+(T, H, W) grid: their rows are non-zero only in the query's own frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from nlviz.extract.geometry import AffinityGeometry, GridGeometry
+from nlviz.ops.base import DEFAULT_MAX_BYTES, Affinity, NonLocalOp, OpInputs, as_queries
+
+
+@dataclass
+class BlockRecord:
+    name: str
+    op: NonLocalOp
+    inputs: OpInputs
+    frames: int  # >1: the op ran per frame, T folded into its batch (b·T + t)
+
+
+class Recording:
+    """What one ``capture`` saw: per block (module name, forward order) the operator's recorded inputs."""
+
+    def __init__(self, model: nn.Module, source: Any = None) -> None:
+        self.model = model
+        self.source = source  # the clip's nlviz.data.Geometry, if given
+        self.input_size: tuple[int, int, int] | None = None
+        self._records: dict[str, BlockRecord] = {}
+
+    @property
+    def blocks(self) -> list[str]:
+        """Operator block names in the order they ran."""
+        return list(self._records)
+
+    def record(self, block: str) -> BlockRecord:
+        try:
+            return self._records[block]
+        except KeyError:
+            ran = ", ".join(self._records) or "(none ran: call the model inside the with-block)"
+            raise ValueError(f"block {block!r} was not recorded; recorded blocks: {ran}") from None
+
+    def grids(self, block: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        """(query grid, key grid) of a block, as (T, H, W) on the video for per-frame blocks."""
+        r = self.record(block)
+        qg, kg = r.inputs.query_grid, r.inputs.key_grid
+        if r.frames > 1:
+            qg, kg = (r.frames, *qg[1:]), (r.frames, *kg[1:])
+        return qg, kg
+
+    def geometry(self, block: str) -> AffinityGeometry | None:
+        if self.input_size is None:
+            return None
+        qg, kg = self.grids(block)
+        return AffinityGeometry(GridGeometry(self.input_size, qg), GridGeometry(self.input_size, kg), self.source)
+
+    def affinity(self, block: str, queries: Any = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Affinity:
+        """Exact weights of ``queries`` ((t, y, x) cells of the block's query grid; None = all, chunked)."""
+        r = self.record(block)
+        qgrid, kgrid = self.grids(block)
+        q = as_queries(queries, qgrid)
+        if r.frames == 1:
+            aff = r.op.affinity(r.inputs, q, max_bytes=max_bytes)
+        else:
+            aff = self._per_frame(r, q, qgrid, kgrid, max_bytes)
+        return replace(aff, block=block, geometry=self.geometry(block))
+
+    def _per_frame(self, r: BlockRecord, q: Tensor, qgrid: Any, kgrid: Any, max_bytes: int) -> Affinity:
+        """Rows of a per-frame op on the video grid: the op's rows in the query's frame, zero elsewhere."""
+        t = r.frames
+        spatial, inverse = torch.unique(q[:, 1:], dim=0, return_inverse=True)
+        cells = torch.cat([torch.zeros(len(spatial), 1, dtype=torch.long), spatial], 1)
+        inner = r.op.affinity(r.inputs, cells, max_bytes=max_bytes)  # (B·T, G, S, 1, Hk, Wk)
+        bt, g = inner.weights.shape[:2]
+        per = inner.weights[:, :, :, 0].reshape(bt // t, t, g, len(spatial), *kgrid[1:])  # (B, T, G, S, Hk, Wk)
+        w = per.new_zeros(bt // t, g, len(q), *kgrid)  # (B, G, Q, T, Hk, Wk)
+        for i, (tq, s) in enumerate(zip(q[:, 0].tolist(), inverse.tolist())):
+            w[:, :, i, tq] = per[:, tq, :, s]
+        extras = {k: v.reshape(bt // t, t, *v.shape[1:]) for k, v in inner.extras.items() if v.shape[0] == bt}
+        return replace(inner, weights=w, queries=q, query_grid=qgrid, key_grid=kgrid, extras=extras)
+
+
+def _named_ops(model: nn.Module) -> list[tuple[str, NonLocalOp, int]]:
+    """(name, op, per_frame flag) for the operator blocks of ``model`` (outermost NonLocalOps only)."""
+    from nlviz.models.adapter import PerFrame
+
+    found: list[tuple[str, NonLocalOp, int]] = []
+    adapters = {name for name, m in model.named_modules() if isinstance(m, PerFrame)}
+    for name, m in model.named_modules():
+        if isinstance(m, NonLocalOp) and not any(name.startswith(f"{p}.") for p, _, _ in found):
+            found.append((name, m, int(name.rpartition(".")[0] in adapters)))
+    return found
+
+
+@contextlib.contextmanager
+def capture(model: nn.Module, *, blocks: list[str] | None = None, clip: Any = None) -> Iterator[Recording]:
+    """Record the operator blocks of ``model`` while inside the ``with`` (see the module docstring).
+
+    ``blocks`` limits recording to these module names (default: all); ``clip`` (an ``nlviz.data.Clip`` or its
+    ``Geometry``) lets affinities map cells to source frames and pixels.
+    """
+    found = _named_ops(model)
+    if blocks is not None:
+        known = [n for n, _, _ in found]
+        unknown = sorted(set(blocks) - set(known))
+        if unknown:
+            raise ValueError(f"unknown block(s) {unknown}; operator blocks of this model: {known}")
+        found = [f for f in found if f[0] in blocks]
+    rec = Recording(model, getattr(clip, "geometry", clip))
+    owner = threading.get_ident()
+    handles = []
+
+    def on_model(_mod: nn.Module, args: tuple[Any, ...]) -> None:
+        if threading.get_ident() == owner and args and isinstance(args[0], Tensor) and rec.input_size is None:
+            x = args[0]
+            rec.input_size = tuple(x.shape[2:]) if x.dim() == 5 else (1, *x.shape[-2:])  # type: ignore[assignment]
+
+    def make_hook(name: str, per_frame: int):
+        def hook(op: NonLocalOp, args: tuple[Any, ...]) -> None:
+            if threading.get_ident() != owner:
+                return
+            x = args[0].detach()
+            with torch.no_grad():
+                inputs = op.affinity_inputs(x)
+            frames = rec.input_size[0] if per_frame and rec.input_size else 1
+            if per_frame and x.shape[0] % max(frames, 1):
+                frames = 1
+            rec._records[name] = BlockRecord(name, op, inputs, frames)
+
+        return hook
+
+    try:
+        handles.append(model.register_forward_pre_hook(on_model))
+        for name, op, per_frame in found:
+            handles.append(op.register_forward_pre_hook(make_hook(name, per_frame)))
+        yield rec
+    finally:
+        for h in handles:
+            h.remove()
