@@ -71,6 +71,7 @@ class CGNL(NonLocalOp):
         use_scale: multiply the kernel by 1/√(C'/G · N) (off in the released models).
         reduction: C' = C / reduction (default 2).
         dim: 1, 2 or 3 for (B, C, L), (B, C, H, W) or (B, C, T, H, W) inputs.
+        zero_init: True (default) = GroupNorm γ = β = 0, the identity at init; False = GroupNorm γ = 1 (starts active).
 
     Affinity contract. CGNL has no softmax pairwise weights; ``affinity`` returns the exact linear
     contribution (``kind="linear_contribution"``, not normalized) of key position j to the *channel sum*
@@ -108,8 +109,10 @@ class CGNL(NonLocalOp):
         use_scale: bool = False,
         reduction: int = 2,
         dim: int = 2,
+        zero_init: bool = True,
     ) -> None:
         super().__init__()
+        validate_choice("cgnl zero_init", zero_init, (False, True))
         validate_choice("cgnl kernel", kernel, KERNELS)
         validate_choice("cgnl dim", dim, (1, 2, 3))
         for name, value in (("in_channels", in_channels), ("groups", groups), ("reduction", reduction)):
@@ -137,12 +140,17 @@ class CGNL(NonLocalOp):
         self.g = conv(in_channels, inter, 1, bias=False)
         self.conv_out = conv(inter, in_channels, 1, groups=groups, bias=False)
         self.norm = nn.GroupNorm(groups, in_channels)
+        self.zero_init = self.identity_at_init = zero_init
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """PyTorch's default conv init; GroupNorm γ = β = 0 so the block starts as the identity."""
+        """PyTorch's default conv init; GroupNorm γ = β = 0 so the block starts as the identity
+        (``zero_init=False``: GroupNorm γ = 1, β = 0, the block starts active)."""
         for m in (self.theta, self.phi, self.g, self.conv_out):
             m.reset_parameters()
+        if not self.zero_init:
+            self.norm.reset_parameters()
+            return
         nn.init.zeros_(self.norm.weight)
         nn.init.zeros_(self.norm.bias)
 

@@ -59,6 +59,10 @@ class NonLocalBlock(NonLocalOp):
         inter_channels: C' given directly (overrides ``reduction``), e.g. pytorchvideo's ``dim_inner``.
         norm: ``"bn"`` (BatchNorm after W_z, γ = β = 0 at init) or ``None`` (W_z zero-initialized).
             Either way the block is the identity map at init.
+        zero_init: ``True`` (the paper): N(0, 0.01) convs and the last layer zeroed, so the block starts as
+            the identity. ``False``: PyTorch's default init everywhere (BN γ = 1): the block starts active.
+            Short from-scratch runs on small data learn with ``False`` and can stall with ``True`` (the zero
+            γ gates every gradient to θ, φ, g); the zoo's cards record which was used.
 
     Parameters: ``theta``, ``phi`` (not in gaussian mode), ``g``, ``conv_out`` (W_z, with bias),
     ``norm`` and, for concatenation, ``concat_project`` (a bias-free 1×1 Conv2d 2C' → 1 holding w_f
@@ -79,8 +83,10 @@ class NonLocalBlock(NonLocalOp):
         reduction: int = 2,
         inter_channels: int | None = None,
         norm: str | None = "bn",
+        zero_init: bool = True,
     ) -> None:
         super().__init__()
+        validate_choice("zero_init", zero_init, (False, True))
         validate_choice("mode", mode, MODES)
         validate_choice("dim", dim, (1, 2, 3))
         validate_choice("pool", pool, POOLS)
@@ -118,10 +124,20 @@ class NonLocalBlock(NonLocalOp):
         self.norm = _BN[dim](c) if norm == "bn" else None
         pool_cls, kernel = _POOL[dim]
         self.pool = pool_cls(kernel, stride=kernel) if sub_sample else nn.Identity()
+        self.zero_init = zero_init
+        self.identity_at_init = zero_init
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """N(0, 0.01) for θ, φ, g, W_z (the paper's init), then zero the last layer: identity at init."""
+        """N(0, 0.01) for θ, φ, g, W_z (the paper's init), then zero the last layer: identity at init.
+
+        With ``zero_init=False``: PyTorch's default initialization of every layer instead.
+        """
+        if not self.zero_init:
+            for m in self.modules():
+                if m is not self and hasattr(m, "reset_parameters"):
+                    m.reset_parameters()
+            return
         for m in (getattr(self, "theta", None), getattr(self, "phi", None), self.g, self.conv_out):
             if m is not None:
                 nn.init.normal_(m.weight, std=0.01)

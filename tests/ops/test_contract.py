@@ -121,3 +121,15 @@ def test_topk_cells_match_weights():
         aff.topk(0)
     fused = aff.fuse("max")
     assert fused.groups == 1 and not fused.normalized
+
+
+@pytest.mark.parametrize("name", ["nonlocal", "cgnl"])
+def test_zero_init_false_starts_active(name):
+    """zero_init=False: standard init, the block changes its input at init (and says it is not the identity)."""
+    x = torch.randn(2, 16, 6, 5)
+    op = ops.create(name, 16, zero_init=False, **({"groups": 4} if name == "cgnl" else {})).eval()
+    assert not op.identity_at_init
+    with torch.no_grad():
+        assert (op(x) - x).abs().max() > 1e-2
+    with pytest.raises(ValueError, match="zero_init"):
+        ops.create(name, 16, zero_init="yes")

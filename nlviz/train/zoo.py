@@ -1,0 +1,120 @@
+"""The model zoo: the recipes of every shipped checkpoint, and the command that retrains them.
+
+    python -m nlviz.train.zoo                 # retrain all (make zoo), 2 at a time, into checkpoints/
+    python -m nlviz.train.zoo --only st_nl_embedded --jobs 1
+    python -m nlviz.train.zoo --list
+
+Every recipe is a :class:`TrainConfig`; the card of each checkpoint stores it, so any one model can also be
+reproduced with ``nlviz train --config``. Video models use the spacetime task, image models the image task
+(``nlviz.data``). Operators sit after the first block of the last stage (an 8×8 grid per frame), followed by
+one more residual block, so the label's binding can become a local feature before global pooling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from nlviz.train.config import TrainConfig
+
+SPACETIME = {"frames": 8, "size": 32, "radius": 3, "colors": 4, "cue_frames": 2, "probe_frames": 4, "occluders": 1}
+IMAGE = {"size": 48, "radius": 4, "colors": 4}
+VIDEO_NET = {"widths": [16, 32, 64], "depths": [1, 1, 2], "coords": True}
+IMAGE_NET = {"widths": [16, 32, 64], "depths": [1, 1, 2], "coords": True, "local": True}
+# zero_init=False: from-scratch runs this short stall with the paper's zero-init (see NonLocalBlock docs)
+NL = {"zero_init": False}
+
+
+def _block(op: str, **options: Any) -> dict[str, Any]:
+    return {"op": op, "stage": 3, "index": 0, "options": options}
+
+
+def _video(name: str, blocks: list[dict[str, Any]], arch: str = "tiny_c2d", **extra: Any) -> TrainConfig:
+    return TrainConfig(name=name, arch=arch, args={**VIDEO_NET, "blocks": blocks, **extra}, task="spacetime",
+                       task_params=SPACETIME, steps=600, batch_size=32, lr=2e-3, threads=1, eval_num=1000)
+
+
+def _image(name: str, blocks: list[dict[str, Any]]) -> TrainConfig:
+    return TrainConfig(name=name, arch="tiny_resnet2d", args={**IMAGE_NET, "blocks": blocks}, task="image",
+                       task_params=IMAGE, steps=600, batch_size=32, lr=2e-3, threads=1, eval_num=1000)
+
+
+RECIPES: dict[str, TrainConfig] = {
+    c.name: c
+    for c in [
+        _video("st_baseline", []),
+        _video("st_nl_gaussian", [_block("nonlocal", mode="gaussian", **NL)]),
+        _video("st_nl_embedded", [_block("nonlocal", mode="embedded_gaussian", **NL)]),
+        _video("st_nl_dot", [_block("nonlocal", mode="dot_product", **NL)]),
+        _video("st_nl_concat", [_block("nonlocal", mode="concatenation", **NL)]),
+        _video("st_cgnl_dot", [_block("cgnl", kernel="dot_product", groups=8, **NL)]),
+        _video("st_cgnl_gauss", [_block("cgnl", kernel="gaussian", groups=8, order=3, **NL)]),
+        _video("st_bat2d", [_block("bat", block_size=4, groups=4, dim=2)]),
+        _video("st_bat3d", [_block("bat", block_size=4, groups=4, dim=3, temporal=True, temporal_block_size=4)]),
+        _video("st_sb", [_block("spatial_bias")]),
+        _video("st_sb_nl", [_block("spatial_bias"), _block("nonlocal", mode="embedded_gaussian", **NL)]),
+        _video("st_i3d_nl", [_block("nonlocal", mode="embedded_gaussian", **NL)], arch="tiny_i3d"),
+        _image("im_baseline", []),
+        _image("im_nl", [_block("nonlocal", mode="embedded_gaussian", **NL)]),
+        _image("im_cgnl", [_block("cgnl", kernel="dot_product", groups=8, **NL)]),
+        _image("im_bat", [_block("bat", block_size=4, groups=4)]),
+        _image("im_sb", [_block("spatial_bias")]),
+    ]
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="train only these recipes")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "checkpoints"))
+    ap.add_argument("--jobs", type=int, default=2, help="recipes trained in parallel (1 thread each)")
+    ap.add_argument("--steps", type=int, help="override the steps of every recipe (for a quick check)")
+    ap.add_argument("--list", action="store_true", help="print the recipes and exit")
+    args = ap.parse_args(argv)
+    names = args.only or list(RECIPES)
+    unknown = sorted(set(names) - set(RECIPES))
+    if unknown:
+        ap.error(f"unknown recipe(s) {unknown}; known: {sorted(RECIPES)}")
+    if args.list:
+        for n in names:
+            print(n, json.dumps(RECIPES[n].to_dict()))
+        return 0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pending, running, failed = list(names), [], []
+    while pending or running:
+        while pending and len(running) < args.jobs:
+            n = pending.pop(0)
+            cfg = RECIPES[n].to_dict() | {"out": str(out)} | ({"steps": args.steps} if args.steps else {})
+            cfg_path = out / f".{n}.config.json"
+            cfg_path.write_text(json.dumps(cfg))
+            log = open(out / f".{n}.log", "w")  # noqa: SIM115 - closed when the job ends
+            proc = subprocess.Popen([sys.executable, "-m", "nlviz.cli.main", "train", "--config", str(cfg_path),
+                                     "--quiet"], stdout=log, stderr=subprocess.STDOUT)
+            running.append((n, proc, log, cfg_path))
+            print(f"started {n}", flush=True)
+        time.sleep(2)
+        for job in list(running):
+            n, proc, log, cfg_path = job
+            if proc.poll() is None:
+                continue
+            running.remove(job)
+            log.close()
+            if proc.returncode:
+                failed.append(n)
+                print(f"FAILED {n} (log: {out / f'.{n}.log'})", flush=True)
+            else:
+                cfg_path.unlink(missing_ok=True)
+                (out / f".{n}.log").unlink(missing_ok=True)
+                card = json.loads((out / f"{n}.json").read_text())
+                print(f"done {n}: top1 {card['metrics']['top1']:.3f} in {card['training_time_s']:.0f}s", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
