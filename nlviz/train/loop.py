@@ -96,7 +96,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
     """Train per ``cfg``; rank 0 writes ``cfg.out/cfg.name.{safetensors,json}``. Returns the card."""
     from tqdm import tqdm
 
-    from nlviz.io.checkpoint import save_checkpoint
+    from nlviz.io.checkpoint import read_card, save_checkpoint
 
     rank, size = world()
     if cfg.threads:
@@ -172,7 +172,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
             "world_size": size,
             "train_config": cfg.to_dict(),
         }
-        save_checkpoint(model, card, out / cfg.name)
+        _, card_path = save_checkpoint(model, card, out / cfg.name)
+        card = read_card(card_path)  # what was written (with name and code version)
         state_path.unlink(missing_ok=True)
     return card
 
