@@ -16,6 +16,8 @@ _LAZY = {
     "models": ("nlviz.models", None),
     "data": ("nlviz.data", None),
     "io": ("nlviz.io", None),
+    "analysis": ("nlviz.analysis", None),
+    "export": ("nlviz.export", None),
 }
 
 

@@ -16,8 +16,9 @@ Grids are always reported as (T, H, W): 1D inputs are (1, 1, L), 2D inputs (1, H
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -108,13 +109,13 @@ class Affinity:
         """Weights flattened over keys: (B, G, Q, Nk), keys row-major over (T, H, W)."""
         return self.weights.flatten(3)
 
-    def select(self, group: int) -> "Affinity":
+    def select(self, group: int) -> Affinity:
         """Keep one group/head."""
         if not 0 <= group < self.groups:
             raise ValueError(f"group {group} out of range: this block has {self.groups} group(s)")
         return replace(self, weights=self.weights[:, group : group + 1])
 
-    def fuse(self, how: str = "mean") -> "Affinity":
+    def fuse(self, how: str = "mean") -> Affinity:
         """Fuse the groups into one map by ``mean`` or ``max``."""
         if how == "mean":
             w = self.weights.mean(1, keepdim=True)

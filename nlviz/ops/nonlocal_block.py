@@ -190,7 +190,12 @@ class NonLocalBlock(NonLocalOp):
             pair = torch.cat((theta_q[..., None].expand(b, c, q, nk), phi[:, :, None].expand(b, c, q, nk)), 1)
             return F.relu(self.concat_project(pair)).squeeze(1) / nk  # (B, Q, Nk)
         acc = dtype if phi.device.type == "mps" else torch.float64  # MPS has no float64
-        theta_q, phi = theta_q.to(acc), phi.to(acc)
+        # φ in the accumulation dtype is converted once per recording and cached (a benign race if two
+        # threads fill it at once: both store the same tensor values)
+        phi_acc = inputs.tensors.get("phi_acc")
+        if phi_acc is None or phi_acc.dtype != acc:
+            phi_acc = inputs.tensors["phi_acc"] = phi.to(acc)
+        theta_q, phi = theta_q.to(acc), phi_acc
         if self.kind == "softmax":
             w = (torch.einsum("bcq,bck->bqk", theta_q, phi) * self.scale).softmax(dim=-1)  # (B, Q, Nk)
         elif self.kind == "dot_product":

@@ -158,3 +158,19 @@ def test_concurrent_captures_do_not_mix(c2d):
         torch.testing.assert_close(results[i], expected[i], rtol=0, atol=0)
     assert not torch.allclose(expected[0], expected[1])
     assert _all_hooks(c2d) == 0
+
+
+def test_per_frame_extras_use_the_3d_layout():
+    """BAT run per frame exposes P/Q as (B, G, T, H, H) like a 3D block (was (B, T, G, ...) before the fix)."""
+    spec = {"op": "bat", "stage": 2, "index": 0, "options": {"block_size": 2, "groups": 2, "dim": 2}}
+    m2 = _randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=[spec]))
+    spec3 = {**spec, "options": {**spec["options"], "dim": 3}}
+    m3 = _randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=[spec3]))
+    x = torch.randn(2, 3, 3, 8, 8)
+    shapes = []
+    for m in (m2, m3):
+        with nlviz.capture(m) as rec:
+            m(x)
+        aff = rec.affinity(rec.blocks[0], [(1, 0, 1)])
+        shapes.append((aff.extras["P"].shape, aff.extras["Q"].shape))
+    assert shapes[0] == shapes[1] == ((2, 2, 3, 4, 4), (2, 2, 3, 4, 4))

@@ -1,0 +1,72 @@
+"""Quantitative attention analysis on Affinities and Recordings (pure functions; one concept per module).
+
+- per query, and averaged over a block: ``spatial_distance`` / ``temporal_distance`` (input pixels / frames),
+  ``normalized_entropy``, ``topk_mass``, ``temporal_profile``, ``same_frame_mass``; ``query_stats``,
+  ``block_stats`` (chunked over all or sampled queries);
+- ``query_independence`` / ``pairwise_js``: mean Jensen–Shannon divergence between rows of different queries;
+- ``on_object_mass`` / ``object_report``: attention mass on ground-truth objects (synthetic masks);
+- ``attention_rollout``: attention rollout across operator blocks for a few query rows, exact or top-k bounded;
+- captum attributions on the input grid (``integrated_gradients``, ``saliency``, ``layer_gradcam``,
+  ``occlusion``) and the ``jacobian_row`` influence of a block's query;
+- ``attribution_agreement``: Spearman ρ and top-k IoU between a query's attention and an attribution map.
+
+Unnormalized kinds are read as |w| / Σ|w| (:mod:`nlviz.analysis.mass`). Submodules load on first use
+(captum only inside the attribution functions).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "row_mass": "mass",
+    "grid_mass": "mass",
+    "spatial_distance": "distance",
+    "temporal_distance": "distance",
+    "normalized_entropy": "concentration",
+    "topk_mass": "concentration",
+    "temporal_profile": "temporal",
+    "same_frame_mass": "temporal",
+    "other_frame_mass": "temporal",
+    "query_stats": "summary",
+    "block_stats": "summary",
+    "BlockStats": "summary",
+    "iter_rows": "rows",
+    "pick_queries": "rows",
+    "js_divergence": "independence",
+    "pairwise_js": "independence",
+    "query_independence": "independence",
+    "object_coverage": "objects",
+    "object_queries": "objects",
+    "on_object_mass": "objects",
+    "object_report": "objects",
+    "task_object_mass": "objects",
+    "ObjectMass": "objects",
+    "attention_rollout": "rollout",
+    "spread": "grids",
+    "average": "grids",
+    "Attribution": "attribution",
+    "integrated_gradients": "attribution",
+    "saliency": "attribution",
+    "layer_gradcam": "attribution",
+    "occlusion": "attribution",
+    "jacobian_row": "jacobian",
+    "spearman": "agreement",
+    "topk_iou": "agreement",
+    "attribution_agreement": "agreement",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'nlviz.analysis' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"nlviz.analysis.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
