@@ -1,0 +1,281 @@
+"""Batch export: a ViewSpec + inputs → files and ``manifest.json`` (``nlviz export`` and the app call :func:`run`).
+
+    nlviz.export.run("view.json", ["clips/*.mp4", "synthetic:20"], "out/", workers=2)
+
+Inputs are files, globs, folders (their video and image files, not recursive), ``frames:DIR`` (one clip from a
+folder of frames) or ``synthetic:N`` (N clips of the first model's synthetic task). Each input gets a folder
+``OUT/<input id>/`` with the files listed in :mod:`nlviz.render.job`.
+
+Reliability:
+
+- a bad input (missing, empty, corrupt, not a video) is recorded in the manifest with its error and the run
+  goes on (its folder is removed); files are written under a temporary name and renamed, so an interrupted run
+  leaves no partial file;
+- ``manifest.json`` has one entry per input, in input order: ``status`` (done | error | pending), ``outputs``
+  (paths relative to OUT), ``seconds``, ``error``. Entries are also kept one file per input in
+  ``OUT/.nlviz/entries/`` so that several shards can write into one OUT;
+- ``resume=True`` skips inputs already done whose files all exist (inputs with errors are tried again) and
+  refuses to continue if the spec changed; ``shard=(i, n)`` processes inputs i, i+n, i+2n, … (0 ≤ i < n);
+  ``workers=W`` runs W processes (each loads the models once and uses one torch thread);
+- identical inputs and spec give byte-identical PNG and JSON files.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nlviz.viewspec import SpecError, ViewSpec
+
+MANIFEST_VERSION = 1
+STATE = ".nlviz"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input: ``index`` in the full input list, ``id`` (its output folder name) and ``source``."""
+
+    index: int
+    id: str
+    source: str
+
+
+def _media(p: Path) -> bool:
+    from nlviz.data import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in VIDEO_EXTENSIONS + IMAGE_EXTENSIONS
+
+
+def expand_inputs(inputs: list[str]) -> list[Item]:
+    """Expand globs, folders and ``synthetic:N`` into Items with unique, stable ids (see the module docstring)."""
+    from nlviz.data.files import natural_key
+
+    sources: list[str] = []
+    for raw in inputs:
+        s = str(raw)
+        if s.startswith("synthetic:"):
+            n = s.split(":", 1)[1]
+            if not n.isdigit() or int(n) < 1:
+                raise ValueError(f"input {s!r}: write synthetic:N with N a positive number of clips")
+            sources += [f"synthetic:{i}" for i in range(int(n))]
+        elif s.startswith("frames:"):
+            sources.append(s)
+        elif any(c in s for c in "*?["):
+            found = sorted(glob.glob(s, recursive=True), key=natural_key)
+            if not found:
+                raise ValueError(f"input {s!r}: the pattern matches no file")
+            sources += found
+        elif Path(s).is_dir():
+            found = sorted((p for p in Path(s).iterdir() if _media(p)), key=lambda p: natural_key(p.name))
+            if not found:
+                raise ValueError(f"input {s!r}: the folder holds no video or image files (for a folder of frames "
+                                 f"write frames:{s})")  # fmt: skip
+            sources += [str(p) for p in found]
+        else:
+            sources.append(s)  # a missing file becomes an error entry in the manifest
+    items, seen = [], set()
+    for i, src in enumerate(sources):
+        base = src.replace(":", "-") if src.startswith("synthetic:") else _id_of(src)
+        uid, n = base, 2
+        while uid in seen:
+            uid, n = f"{base}-{n}", n + 1
+        seen.add(uid)
+        items.append(Item(i, uid, src))
+    return items
+
+
+def _id_of(source: str) -> str:
+    from nlviz.render.job import safe_name
+
+    p = Path(source.split(":", 1)[1] if source.startswith("frames:") else source)
+    return safe_name(p.name.replace(".", "_"))
+
+
+def parse_shard(shard: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"I/N"`` or (I, N) → (I, N) with 0 ≤ I < N; None stays None (no sharding)."""
+    if shard is None:
+        return None
+    if isinstance(shard, tuple):
+        i, n = shard
+    else:
+        try:
+            i, n = (int(v) for v in str(shard).split("/"))
+        except ValueError:
+            raise ValueError(f"--shard {shard!r}: write I/N, e.g. 0/4 (inputs I, I+N, I+2N, ...)") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise ValueError(f"--shard {i}/{n}: need N >= 1 and 0 <= I < N (shards are numbered from 0)")
+    return i, n
+
+
+# ---------------------------------------------------------------------- models (per process)
+_MODELS: dict[str, Any] = {}
+
+
+def load_models(spec: ViewSpec) -> list[Any]:
+    """Load (once per process) and describe every model of the spec."""
+    import nlviz
+    from nlviz.render.job import describe_model
+
+    if not spec.models:
+        raise SpecError("models", "no model given: pass --model NAME (or 'models' in the ViewSpec)")
+    out, labels = [], set()
+    for name in spec.models:
+        key = f"{name}@{os.path.getmtime(name) if os.path.exists(name) else ''}"  # a rewritten file reloads
+        if key not in _MODELS:
+            _MODELS[key] = nlviz.load_model(name)
+        lm = describe_model(name, _MODELS[key], spec)
+        base, n = lm.label, 2
+        while lm.label in labels:  # two checkpoints with one file name: keep their outputs apart
+            lm.label, n = f"{base}-{n}", n + 1
+        labels.add(lm.label)
+        out.append(lm)
+    return out
+
+
+def process(item: Item, spec: ViewSpec, out_dir: Path) -> dict[str, Any]:
+    """Render one input; never raises for a bad input (the error goes into the returned entry)."""
+    from nlviz.render.files import clean_temps
+    from nlviz.render.job import render_input
+
+    t0 = time.perf_counter()
+    entry: dict[str, Any] = {"id": item.id, "index": item.index, "input": item.source, "outputs": [], "error": None}
+    clean_temps(out_dir / item.id)
+    try:
+        entry["outputs"] = render_input(item.source, item.id, spec, load_models(spec), out_dir)
+        entry["status"] = "done"
+    except Exception as e:  # noqa: BLE001 - batch work records any failure and goes on
+        entry["status"] = "error"
+        entry["error"] = f"{type(e).__name__}: {e}"
+        shutil.rmtree(out_dir / item.id, ignore_errors=True)  # files of a failed input are not kept half-done
+    entry["seconds"] = round(time.perf_counter() - t0, 3)
+    return entry
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(spec_json: str, out_dir: str) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    _WORKER["spec"] = ViewSpec.from_dict(json.loads(spec_json))
+    _WORKER["out"] = Path(out_dir)
+
+
+def _work(item: Item) -> dict[str, Any]:
+    return process(item, _WORKER["spec"], _WORKER["out"])
+
+
+# ---------------------------------------------------------------------- manifest
+def _entry_path(out_dir: Path, item_id: str) -> Path:
+    return out_dir / STATE / "entries" / f"{item_id}.json"
+
+
+def read_entry(out_dir: Path, item: Item) -> dict[str, Any] | None:
+    p = _entry_path(out_dir, item.id)
+    try:
+        entry = json.loads(p.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return entry if entry.get("input") == item.source else None
+
+
+def is_done(out_dir: Path, item: Item) -> bool:
+    e = read_entry(out_dir, item)
+    return bool(e and e.get("status") == "done" and all((out_dir / o).is_file() for o in e.get("outputs", [])))
+
+
+def write_manifest(out_dir: Path, spec: ViewSpec, items: list[Item]) -> dict[str, Any]:
+    """Rebuild ``manifest.json`` from the per-input entries (inputs without one are ``pending``)."""
+    from nlviz.render.files import write_json
+
+    rows = []
+    for it in items:
+        e = read_entry(out_dir, it) or {"id": it.id, "index": it.index, "input": it.source, "status": "pending",
+                                        "outputs": [], "seconds": None, "error": None}  # fmt: skip
+        rows.append(e)
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "error", "pending")}
+    manifest = {"nlviz_manifest": MANIFEST_VERSION, "spec": spec.to_dict(), "counts": counts, "inputs": rows}
+    write_json(out_dir / "manifest.json", manifest)
+    return manifest
+
+
+def _check_spec(out_dir: Path, spec: ViewSpec, resume: bool) -> None:
+    from nlviz.render.files import write_text
+
+    path = out_dir / STATE / "spec.json"
+    if resume and path.exists() and json.loads(path.read_text()) != spec.to_dict():
+        raise ValueError(f"{out_dir}: --resume with a different ViewSpec than the run that wrote it ({path}); "
+                         "rerun without --resume or use another --out")  # fmt: skip
+    write_text(path, spec.to_json())
+
+
+# ---------------------------------------------------------------------- the entry point
+def run(
+    spec: ViewSpec | dict[str, Any] | str | os.PathLike,
+    inputs: list[str] | str,
+    out_dir: str | os.PathLike,
+    *,
+    resume: bool = False,
+    shard: tuple[int, int] | str | None = None,
+    workers: int = 1,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Export every input (see the module docstring); returns the manifest (also in ``OUT/manifest.json``)."""
+    from tqdm import tqdm
+
+    from nlviz.render.files import write_json, write_plotly_js
+
+    if isinstance(spec, dict):
+        spec = ViewSpec.from_dict(spec)
+    elif not isinstance(spec, ViewSpec):
+        spec = ViewSpec.load(spec)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers={workers!r} must be a positive integer (processes)")
+    sh = parse_shard(shard)
+    items = expand_inputs([inputs] if isinstance(inputs, str) else list(inputs))
+    if not items:
+        raise ValueError("no inputs given: pass --input PATH (files, globs, folders or synthetic:N)")
+    load_models(spec)  # fail early on a bad model, block name or missing task
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_spec(out, spec, resume)
+    if "html" in spec.formats and spec.plotlyjs == "shared":
+        write_plotly_js(out)
+    mine = items if sh is None else items[sh[0] :: sh[1]]
+    todo = [it for it in mine if not (resume and is_done(out, it))]
+    bar = tqdm(total=len(mine), initial=len(mine) - len(todo), desc="nlviz export", unit="input", disable=not progress)
+    errors = 0
+
+    def finish(entry: dict[str, Any]) -> None:
+        nonlocal errors
+        write_json(_entry_path(out, entry["id"]), entry)
+        errors += entry["status"] == "error"
+        bar.set_postfix(errors=errors)
+        bar.update(1)
+
+    try:
+        for it in todo:
+            _entry_path(out, it.id).unlink(missing_ok=True)
+        if workers == 1 or len(todo) <= 1:
+            for it in todo:
+                finish(process(it, spec, out))
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")
+            with ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx, initializer=_init_worker,
+                                     initargs=(spec.to_json(), str(out))) as pool:  # fmt: skip
+                for fut in as_completed([pool.submit(_work, it) for it in todo]):
+                    finish(fut.result())
+    finally:
+        bar.close()
+        manifest = write_manifest(out, spec, items)
+    return manifest

@@ -1,0 +1,65 @@
+"""Rendering: pure functions from (clip frames, Affinity, query, options) to images and figures.
+
+Two back ends show the same content: OpenCV/numpy images (``*_image``: RGB uint8, fast, no browser,
+deterministic bytes) and plotly figures (``*_figure``: interactive). Both draw from the same resolved data
+(:class:`Scene`, :class:`BatView`, :class:`CompareView`), so a PNG and an HTML page of one view agree.
+
+    scene = make_scene(clip.frames, rec.affinity(block, [(3, 4, 4)]), 0, k=20)
+    arrow_image(scene); arrow_figure(scene)          # the spacetime arrow plot (NL paper Fig. 3)
+    heatmap_image(scene); heatmap_figure(scene)      # per-frame overlays, one shared color scale
+    bat_image(bat_view(aff)); bat_figure(...)        # BA-Transform P, Q (, T) per group + effective map
+    compare_image(compare_view([(label, scene), ...]))  # one query in several models/blocks + differences
+    profile_image({...}); block_stats_image({...})   # analysis plots from plain arrays / dicts
+    video_frames([scene, ...]) → files.write_mp4(...)  # H.264 through PyAV
+
+Modules: ``scene`` (what a view shows), ``layout`` (panels ↔ pixels), ``colormap`` and ``scale`` (colors and
+what they mean), ``arrows``, ``spacetime``, ``heatmap``, ``bat``, ``compare``, ``plots`` + ``chart``, ``video``,
+``queries`` (ViewSpec queries → cells), ``data`` (JSON/NPZ payloads), ``files`` (atomic, reproducible writes).
+Nothing here imports plotly or cv2 until a function needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {
+    "Scene": "nlviz.render.scene",
+    "make_scene": "nlviz.render.scene",
+    "query_row": "nlviz.render.scene",
+    "ColorScale": "nlviz.render.scale",
+    "make_scale": "nlviz.render.scale",
+    "weight_label": "nlviz.render.scale",
+    "arrow_set": "nlviz.render.arrows",
+    "arrow_image": "nlviz.render.spacetime",
+    "arrow_figure": "nlviz.render.spacetime",
+    "heatmap_image": "nlviz.render.heatmap",
+    "heatmap_figure": "nlviz.render.heatmap",
+    "pixel_map": "nlviz.render.heatmap",
+    "bat_view": "nlviz.render.bat",
+    "bat_image": "nlviz.render.bat",
+    "bat_figure": "nlviz.render.bat",
+    "compare_view": "nlviz.render.compare",
+    "compare_image": "nlviz.render.compare",
+    "compare_figure": "nlviz.render.compare",
+    "temporal_profile": "nlviz.render.plots",
+    "profile_image": "nlviz.render.plots",
+    "profile_figure": "nlviz.render.plots",
+    "block_stats_image": "nlviz.render.plots",
+    "block_stats_figure": "nlviz.render.plots",
+    "video_frames": "nlviz.render.video",
+    "encode_mp4": "nlviz.render.video",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'nlviz.render' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

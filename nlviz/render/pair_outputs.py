@@ -1,0 +1,122 @@
+"""The files of one (model, block) on one input, and the input-level ones (comparison, block statistics).
+
+Which files exist is decided by the ViewSpec's ``formats`` (see :mod:`nlviz.render.job` for the names). All
+writes are atomic; PNG/JSON/NPZ bytes depend only on the inputs and the spec.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nlviz.render import files
+from nlviz.render.plots import scene_stats, temporal_profile
+from nlviz.render.scene import Scene
+
+__all__ = ["scene_stats", "write_input_level", "write_pair"]
+
+PROFILE_SERIES = 10  # lines in a profile plot (the first queries)
+VIDEO_QUERIES = 4  # queries side by side in one mp4
+
+
+def _plotlyjs(spec: Any) -> str:
+    return "inline" if spec.plotlyjs == "inline" else f"../{files.PLOTLY_JS}"
+
+
+def _profiles(aff: Any, scenes: list[Scene], groups: Any) -> tuple[dict[str, Any], int | None]:
+    prof = temporal_profile(aff, groups)
+    series = {f"q{i} ({','.join(map(str, s.query_cell))})": prof[i] for i, s in enumerate(scenes[:PROFILE_SERIES])}
+    return series, (scenes[0].query_cell[0] if len(scenes) == 1 else None)
+
+
+def write_pair(
+    folder: Path, pair: str, spec: Any, clip: Any, aff: Any, scenes: list[Scene], info: dict[str, Any]
+) -> list[Path]:
+    """Write the spec's formats for one (model, block); returns the paths written."""
+    from nlviz.render.bat import bat_figure, bat_image, bat_view
+    from nlviz.render.heatmap import heatmap_figure, heatmap_image
+    from nlviz.render.plots import profile_figure, profile_image
+    from nlviz.render.spacetime import arrow_figure, arrow_image
+
+    out: list[Path] = []
+    is_bat = "P" in aff.extras and "Q" in aff.extras and "bat" in spec.views
+    ps = spec.panel_size
+    if "png" in spec.formats:
+        for i, sc in enumerate(scenes):
+            if "arrows" in spec.views:
+                out.append(files.write_png(folder / f"{pair}_q{i:02d}_arrows.png", arrow_image(sc, panel_size=ps)))
+            if "heatmap" in spec.views:
+                out.append(files.write_png(folder / f"{pair}_q{i:02d}_heatmap.png", heatmap_image(sc, panel_size=ps)))
+            if is_bat:
+                view = bat_view(aff, i, cmap=spec.colormap, title=f"{sc.title} | BA-Transform")
+                out.append(files.write_png(folder / f"{pair}_q{i:02d}_bat.png", bat_image(view)))
+        if scenes and "profile" in spec.views:
+            series, qf = _profiles(aff, scenes, spec.groups)
+            img = profile_image(series, title=f"{pair}: weight per key frame", query_frame=qf)
+            out.append(files.write_png(folder / f"{pair}_profile.png", img))
+    if "mp4" in spec.formats and scenes:
+        from nlviz.render.video import video_frames
+
+        fps = spec.fps or clip.fps or 4.0
+        chunks = [scenes[i : i + VIDEO_QUERIES] for i in range(0, len(scenes), VIDEO_QUERIES)]
+        for j, chunk in enumerate(chunks):
+            name = f"{pair}.mp4" if len(chunks) == 1 else f"{pair}_part{j}.mp4"
+            frames = video_frames(chunk, title=pair, panel_size=ps)
+            out.append(files.write_mp4(folder / name, frames, fps))
+    if "html" in spec.formats and scenes:
+        figs = []
+        for i, sc in enumerate(scenes):
+            cell = "({},{},{})".format(*sc.query_cell)
+            if "arrows" in spec.views:
+                figs.append((f"query {i} {cell}: arrows to the top {len(sc.top_weights)}", arrow_figure(sc, panel_size=ps)))
+            if "heatmap" in spec.views:
+                figs.append((f"query {i} {cell}: weights per frame", heatmap_figure(sc, panel_size=ps)))
+            if is_bat:
+                figs.append((f"query {i} {cell}: BA-Transform", bat_figure(bat_view(aff, i, cmap=spec.colormap))))
+        if "profile" in spec.views:
+            series, qf = _profiles(aff, scenes, spec.groups)
+            figs.append(("temporal profile", profile_figure(series, query_frame=qf)))
+        title = f"{info.get('model')} | {info.get('block')} | {info.get('input')}"
+        if figs:
+            out.append(files.write_html(folder / f"{pair}.html", figs, title=title, plotlyjs=_plotlyjs(spec)))
+    if "json" in spec.formats:
+        from nlviz.render.data import affinity_arrays, affinity_record
+
+        groups = spec.groups
+        out.append(files.write_json(folder / f"{pair}.json", affinity_record(aff, scenes, **info, group_reduction=groups)))
+        out.append(files.write_npz(folder / f"{pair}.npz", affinity_arrays(aff, scenes)))
+    return out
+
+
+def write_input_level(
+    folder: Path, spec: Any, pairs: list[tuple[str, list[Scene]]], stats: dict[str, dict[str, float]], input_id: str
+) -> list[Path]:
+    """Comparison grids (when several (model, block) pairs share the queries) and the block statistics plot."""
+    from nlviz.render.compare import compare_figure, compare_image, compare_view
+    from nlviz.render.plots import block_stats_figure, block_stats_image
+
+    out: list[Path] = []
+    comparable = [p for p in pairs if p[1] and p[1][0].frames.shape == pairs[0][1][0].frames.shape] if pairs else []
+    views = []
+    stats = stats if "blocks" in spec.views else {}
+    if len(comparable) > 1 and "compare" in spec.views:
+        n = min(len(scenes) for _, scenes in comparable)
+        for i in range(n):
+            entries = [(label, scenes[i]) for label, scenes in comparable]
+            views.append(compare_view(entries, title=f"{input_id} | query {i}: {len(entries)} models/blocks"))
+    if "png" in spec.formats:
+        for i, v in enumerate(views):
+            out.append(files.write_png(folder / f"compare_q{i:02d}.png", compare_image(v, panel_size=spec.panel_size)))
+        if stats:
+            out.append(files.write_png(folder / "blocks.png", block_stats_image(stats)))
+    if "html" in spec.formats and (views or stats):
+        figs = [(v.title, compare_figure(v, panel_size=spec.panel_size)) for v in views]
+        if stats:
+            figs.append(("distance and entropy per block (mean over the queries)", block_stats_figure(stats)))
+        out.append(files.write_html(folder / "compare.html", figs, title=input_id, plotlyjs=_plotlyjs(spec)))
+    if "json" in spec.formats and stats:
+        from nlviz.render.data import num
+
+        rounded = {b: {m: num(v) for m, v in row.items()} for b, row in stats.items()}
+        out.append(files.write_json(folder / "blocks.json", {"input": input_id, "blocks": rounded}))
+    return out

@@ -1,0 +1,115 @@
+"""Pieces every plotly figure here is made of: the canvas as an image, a colorbar, the query marker, arrows.
+
+The canvas (frames side by side, titles) is embedded once as a PNG ``go.Image`` with pixel centers at integer
+coordinates; every trace is placed in the same canvas coordinates the OpenCV back end draws at. plotly is
+imported here only (``import nlviz`` does not import it).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import numpy as np
+
+from nlviz.render import colormap
+from nlviz.render.arrows import ArrowSet
+from nlviz.render.scale import ColorScale, format_value
+
+
+def go() -> Any:
+    import plotly.graph_objects as go
+
+    return go
+
+
+def png_data_uri(image: np.ndarray) -> str:
+    """RGB uint8 image → ``data:image/png;base64,...`` (deterministic bytes)."""
+    from nlviz.render.files import png_bytes
+
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+
+
+def image_trace(canvas: np.ndarray, name: str = "frames") -> Any:
+    return go().Image(source=png_data_uri(canvas), x0=0, dx=1, y0=0, dy=1, name=name, hoverinfo="skip")
+
+
+def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140) -> Any:
+    """A figure showing ``canvas`` 1:1 (axes hidden, y down) with room on the right for a colorbar."""
+    fig = go().Figure(image_trace(canvas))
+    h, w = canvas.shape[:2]
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=13)), width=w + extra_width + 40, height=h + 150,
+        margin=dict(l=10, r=extra_width, t=50, b=70), plot_bgcolor="white", paper_bgcolor="white",
+        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0), hovermode="closest",
+    )  # fmt: skip
+    fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], constrain="domain")
+    fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain")
+    return fig
+
+
+def colorbar_trace(scale: ColorScale, *, x: float = 1.02, name: str = "scale") -> Any:
+    """An invisible marker whose colorbar shows ``scale`` with its label (what the weights are)."""
+    ticks = scale.ticks(3)
+    return go().Scatter(
+        x=[None], y=[None], mode="markers", name=name, showlegend=False, hoverinfo="skip",
+        marker=dict(
+            color=[scale.vmin], cmin=scale.vmin, cmax=scale.vmax, colorscale=colormap.plotly_colorscale(scale.cmap),
+            showscale=True,
+            colorbar=dict(title=dict(text=scale.label, side="right"), x=x, tickvals=ticks,
+                          ticktext=[format_value(t) for t in ticks], len=0.9),
+        ),
+    )  # fmt: skip
+
+
+def box_path(box: tuple[float, float, float, float]) -> tuple[list, list]:
+    """A closed polygon (xs, ys) around canvas pixel edges (y0, x0, y1, x1), in point coordinates."""
+    y0, x0, y1, x1 = (v - 0.5 for v in box)
+    return [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
+
+
+def query_traces(center: tuple[float, float], box: tuple[float, float, float, float], label: str) -> list[Any]:
+    """The query cell outline and a cross at its center (legend entry ``query``)."""
+    g = go()
+    xs, ys = box_path(box)
+    return [
+        g.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgb(230,20,20)", width=2), name="query cell",
+                  hoverinfo="skip", showlegend=False),
+        g.Scatter(x=[center[1]], y=[center[0]], mode="markers", name="query",
+                  marker=dict(symbol="x-thin", size=14, line=dict(width=3, color="rgb(230,20,20)")),
+                  hovertext=[label], hoverinfo="text"),
+    ]  # fmt: skip
+
+
+def arrow_traces(arrows: ArrowSet) -> list[Any]:
+    """One scatter trace per weight level: line segments (None-separated) with an arrow head at each end."""
+    g = go()
+    traces = []
+    sy, sx = arrows.start
+    for lv in arrows.draw_order():
+        sel = np.flatnonzero(arrows.level == lv)
+        if not len(sel):
+            continue
+        xs: list = []
+        ys: list = []
+        sizes: list = []
+        text: list = []
+        for i in sel:
+            ey, ex = arrows.ends[i]
+            t, y, x = (int(v) for v in arrows.cells[i])
+            xs += [sx, ex, None]
+            ys += [sy, ey, None]
+            sizes += [0, 6 + 2 * int(arrows.widths[lv]), 0]
+            hover = f"key cell (t,y,x)=({t},{y},{x})<br>weight {arrows.weights[i]:.4g}"
+            text += [hover, hover, ""]
+        r, gg, b = (int(c) for c in arrows.colors[lv])
+        lo, hi = arrows.bounds[lv]
+        traces.append(
+            g.Scatter(
+                x=xs, y=ys, mode="lines+markers", name=f"weight {format_value(lo)} – {format_value(hi)}",
+                line=dict(color=f"rgb({r},{gg},{b})", width=float(arrows.widths[lv])), opacity=float(arrows.opacity[lv]),
+                marker=dict(symbol="arrow", size=sizes, angleref="previous", color=f"rgb({r},{gg},{b})"),
+                hovertext=text, hoverinfo="text", meta={"level": int(lv), "count": int(len(sel))},
+            )
+        )  # fmt: skip
+    return traces

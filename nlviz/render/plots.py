@@ -1,0 +1,121 @@
+"""Analysis plots: the temporal profile of queries, and per-block statistics (attention distance, entropy).
+
+They take plain arrays and dicts, so any analysis code can feed them:
+
+- ``profiles``: {series name: (Tk,) weight mass per key frame}; :func:`temporal_profile` computes it from an
+  Affinity (the row summed over Hk, Wk: for a softmax row the shares sum to 1 over frames);
+- ``stats``: {block: {metric: value}}, e.g. {"layer3.0.nl": {"distance (px)": 9.1, "entropy (nats)": 3.2}}.
+
+``*_image`` (OpenCV) and ``*_figure`` (plotly) show the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nlviz.ops.base import Affinity
+from nlviz.render import chart, plotly_parts
+from nlviz.render.layout import stack
+from nlviz.render.scene import query_row
+
+
+def temporal_profile(aff: Affinity, groups: str | int = "mean", batch: int = 0) -> np.ndarray:
+    """(Q, Tk): each query's row summed over the key cells of every key frame (groups reduced first)."""
+    q = aff.weights.shape[2]
+    if q == 0:
+        return np.zeros((0, aff.key_grid[0]))
+    return np.stack([query_row(aff, i, groups, batch).sum((-2, -1)) for i in range(q)])
+
+
+def _rgb(c: tuple[int, int, int]) -> str:
+    return "rgb({},{},{})".format(*c)
+
+
+def profile_image(
+    profiles: dict[str, np.ndarray], *, title: str = "temporal profile", ylabel: str = "weight per key frame",
+    query_frame: int | None = None, width: int = 560, height: int = 260,
+) -> np.ndarray:
+    """Line chart of weight per key frame, one line per series; a dashed line marks ``query_frame``."""
+    n = len(next(iter(profiles.values()))) if profiles else 0
+    img, _ = chart.line_chart(profiles, [str(t) for t in range(n)], title=f"{title} ({ylabel})", xlabel="key frame t",
+                              width=width, height=height, marker_at=query_frame)  # fmt: skip
+    return img
+
+
+def profile_figure(
+    profiles: dict[str, np.ndarray], *, title: str = "temporal profile", ylabel: str = "weight per key frame",
+    query_frame: int | None = None,
+) -> Any:
+    go = plotly_parts.go()
+    fig = go.Figure()
+    for k, (name, ys) in enumerate(profiles.items()):
+        ys = np.asarray(ys, float)
+        fig.add_trace(go.Scatter(x=list(range(len(ys))), y=ys, mode="lines+markers", name=name,
+                                 line=dict(color=_rgb(chart.PALETTE[k % len(chart.PALETTE)]), width=2)))  # fmt: skip
+    if query_frame is not None:
+        fig.add_vline(x=query_frame, line=dict(color="rgb(230,20,20)", dash="dash", width=1))
+    fig.update_layout(title=title, xaxis_title="key frame t", yaxis_title=ylabel, plot_bgcolor="white",
+                      width=560, height=340)  # fmt: skip
+    fig.update_xaxes(dtick=1, showline=True, linecolor="black")
+    fig.update_yaxes(rangemode="tozero", showline=True, linecolor="black", gridcolor="rgb(230,230,230)")
+    return fig
+
+
+def _metrics(stats: dict[str, dict[str, float]]) -> list[str]:
+    names: list[str] = []
+    for row in stats.values():
+        names += [m for m in row if m not in names]
+    return names
+
+
+def block_stats_image(stats: dict[str, dict[str, float]], *, width: int = 480, height: int = 220) -> np.ndarray:
+    """One bar chart per metric (distance, entropy, ...), one bar per block; stacked vertically."""
+    if not stats:
+        raise ValueError("block_stats_image: no blocks given")
+    charts = []
+    for m in _metrics(stats):
+        values = {b: row[m] for b, row in stats.items() if m in row}
+        charts.append(chart.bar_chart(values, title=f"{m} per block", width=width, height=height)[0])
+    return stack(charts)
+
+
+def block_stats_figure(stats: dict[str, dict[str, float]]) -> Any:
+    from plotly.subplots import make_subplots
+
+    if not stats:
+        raise ValueError("block_stats_figure: no blocks given")
+    go = plotly_parts.go()
+    metrics = _metrics(stats)
+    fig = make_subplots(rows=len(metrics), cols=1, subplot_titles=[f"{m} per block" for m in metrics])
+    for r, m in enumerate(metrics, 1):
+        blocks = [b for b, row in stats.items() if m in row]
+        fig.add_trace(go.Bar(x=blocks, y=[stats[b][m] for b in blocks], name=m,
+                             marker_color=[_rgb(chart.PALETTE[i % len(chart.PALETTE)]) for i in range(len(blocks))]),
+                      row=r, col=1)  # fmt: skip
+        fig.update_yaxes(title_text=m, row=r, col=1)
+    fig.update_layout(showlegend=False, plot_bgcolor="white", width=560, height=260 * len(metrics) + 60)
+    return fig
+
+
+def scene_stats(scene: Any) -> dict[str, float]:
+    """Distances and entropy of one query's row, with p = |w| / Σ|w| over the key cells:
+
+    ``spatial distance (px)`` = Σ p·‖key center − query center‖ in model-input pixels (y, x);
+    ``temporal distance (frames)`` = Σ p·|Δt| in model-input frames; ``entropy (nats)`` = −Σ p log p.
+    """
+    from nlviz.ops.base import all_queries
+
+    w = np.abs(scene.weights).ravel()
+    total = w.sum()
+    p = w / total if total > 0 else np.full_like(w, 1.0 / max(w.size, 1))
+    centers = scene.geometry.key.cell_center(all_queries(scene.weights.shape).numpy())  # (N, 3) t, y, x
+    q = scene.query_center
+    spatial = np.hypot(centers[:, 1] - q[1], centers[:, 2] - q[2])
+    nz = p > 0
+    return {
+        "spatial distance (px)": float((p * spatial).sum()),
+        "temporal distance (frames)": float((p * np.abs(centers[:, 0] - q[0])).sum()),
+        "entropy (nats)": float(-(p[nz] * np.log(p[nz])).sum()),
+    }

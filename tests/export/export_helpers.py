@@ -1,0 +1,78 @@
+"""Shared pieces of the export tests: a tiny random checkpoint with a synthetic task, and mixed input files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from nlviz.io.checkpoint import save_checkpoint
+from nlviz.models import build_model
+
+TASK = {"name": "spacetime", "params": {"frames": 4, "size": 32, "cue_frames": 1, "probe_frames": 2}}
+INPUT = {"shape": [3, 4, 32, 32], "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
+
+
+def save_tiny(path: Path, op: str = "nonlocal", options: dict | None = None, seed: int = 0) -> Path:
+    """A randomly initialized tiny C2D with one operator in stage 3 (an 8×8 grid per frame), saved with a card."""
+    torch.manual_seed(seed)
+    args = {"num_classes": 4, "widths": [8, 8, 8],
+            "blocks": [{"op": op, "stage": 3, "index": 0, "options": {"mode": "embedded_gaussian"} if options is None else options}]}
+    model = build_model("tiny_c2d", **args).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    save_checkpoint(model, {"arch": "tiny_c2d", "args": args, "task": TASK, "input": INPUT,
+                            "data": {"eval_seed": 7}}, path)  # fmt: skip
+    return path.with_suffix(".json")
+
+
+def frame(i: int, h: int, w: int) -> np.ndarray:
+    f = np.zeros((h, w, 3), np.uint8)
+    f[..., 0] = 30 * i
+    f[h // 4 : h // 2, w // 4 : w // 2] = (40, 200, 90)
+    return f
+
+
+def write_cv2(path: Path, fourcc: str, n: int, h: int, w: int) -> Path:
+    v = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10.0, (w, h))
+    assert v.isOpened(), f"cv2 cannot write {fourcc}"
+    for i in range(n):
+        v.write(cv2.cvtColor(frame(i, h, w), cv2.COLOR_RGB2BGR))
+    v.release()
+    return path
+
+
+def write_h264(path: Path, n: int, h: int, w: int) -> Path:
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=12)
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        for i in range(n):
+            for p in s.encode(av.VideoFrame.from_ndarray(frame(i, h, w), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def mixed_folder(root: Path) -> dict[str, bool]:
+    """Good and bad inputs of every kind; returns {file name: expected to succeed}."""
+    root.mkdir(parents=True, exist_ok=True)
+    write_cv2(root / "a_mjpg.avi", "MJPG", 6, 40, 56)
+    write_h264(root / "b_h264.mp4", 5, 48, 64)
+    write_cv2(root / "c_vp8.webm", "VP80", 5, 36, 36)
+    cv2.imwrite(str(root / "d_image.png"), frame(2, 30, 40))
+    (root / "e_corrupt.avi").write_bytes(b"RIFF\x00\x01\x02\x03AVI LIST" + bytes(range(256)) * 8)
+    (root / "f_empty.mp4").write_bytes(b"")
+    (root / "g_text.mp4").write_text("this is a text file renamed .mp4\n")
+    (root / "notes.txt").write_text("not an input: skipped when the folder is expanded\n")
+    return {"a_mjpg.avi": True, "b_h264.mp4": True, "c_vp8.webm": True, "d_image.png": True,
+            "e_corrupt.avi": False, "f_empty.mp4": False, "g_text.mp4": False}  # fmt: skip
+
+
+def temp_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if ".tmp-" in p.name]

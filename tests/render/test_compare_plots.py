@@ -1,0 +1,98 @@
+"""Comparison grid (entries + differences) and the analysis plots (temporal profile, per-block stats)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nlviz.extract.geometry import AffinityGeometry, GridGeometry
+from nlviz.ops.base import Affinity
+from nlviz.render import chart
+from nlviz.render.compare import compare_figure, compare_image, compare_view
+from nlviz.render.plots import (
+    block_stats_figure,
+    block_stats_image,
+    profile_figure,
+    profile_image,
+    scene_stats,
+    temporal_profile,
+)
+from nlviz.render.scene import make_scene
+
+T, H, W = 2, 8, 8
+
+
+def aff_of(weights: torch.Tensor, kg, kind="softmax") -> Affinity:
+    geo = AffinityGeometry(GridGeometry((T, H, W), (T, 4, 4)), GridGeometry((T, H, W), kg))
+    return Affinity(weights=weights, queries=torch.tensor([[0, 1, 1]]), query_grid=(T, 4, 4), key_grid=kg,
+                    normalized=kind == "softmax", kind=kind, geometry=geo)
+
+
+def test_difference_rows_are_pixel_maps_minus_the_first_entry():
+    frames = np.zeros((T, H, W, 3), np.uint8)
+    a = torch.zeros(1, 1, 1, T, 4, 4)
+    a[0, 0, 0, 0, 0, 0] = 1.0  # all weight on one 2×2 px cell
+    b = torch.full((1, 1, 1, T, 2, 2), 0.5)  # coarser grid (4×4 px cells), dot product: sums to 4
+    sa = make_scene(frames, aff_of(a, (T, 4, 4)), 0)
+    sb = make_scene(frames, aff_of(b, (T, 2, 2), "dot_product"), 0)
+    view = compare_view([("A", sa), ("B", sb)])
+    assert view.maps.shape == (2, 2, H, W) and view.diffs.shape == (1, 2, H, W)
+    expect_a = np.zeros((2, H, W))
+    expect_a[0, :2, :2] = 1.0
+    np.testing.assert_allclose(view.maps[0], expect_a)
+    np.testing.assert_allclose(view.maps[1], 0.5 / 4.0)  # relative: each of 8 cells holds 1/8 of |w|
+    np.testing.assert_allclose(view.diffs[0], view.maps[1] - view.maps[0])
+    assert view.scale.label == "share of the row's total |weight|" and view.scale.vmax == 1.0
+    assert view.diff_scale.signed and view.diff_scale.vmax == pytest.approx(1 - 0.125)
+    img = compare_image(view, panel_size=32)
+    assert img.dtype == np.uint8 and img.shape[1] > 2 * 32
+    fig = compare_figure(view, panel_size=32)
+    heat = [t for t in fig.data if t.type == "heatmap"]
+    assert len(heat) == 3 * 2 and sum(t.coloraxis == "coloraxis2" for t in heat) == 2
+    assert fig.layout.coloraxis2.cmin == pytest.approx(-view.diff_scale.vmax)
+
+
+def test_temporal_profile_sums_each_key_frame():
+    w = torch.rand(1, 3, 2, T, 4, 4, generator=torch.Generator().manual_seed(0))
+    aff = Affinity(weights=w, queries=torch.tensor([[0, 0, 0], [1, 2, 3]]), query_grid=(T, 4, 4),
+                   key_grid=(T, 4, 4), normalized=False, kind="dot_product")
+    prof = temporal_profile(aff)
+    np.testing.assert_allclose(prof, w[0].double().mean(0).sum((-1, -2)).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(temporal_profile(aff, groups=2), w[0, 2].double().sum((-1, -2)).numpy(), rtol=1e-12)
+    fig = profile_figure({"q0": prof[0], "q1": prof[1]}, query_frame=1)
+    np.testing.assert_allclose(np.array([t.y for t in fig.data]), prof)
+    img = profile_image({"q0": prof[0]}, query_frame=1)
+    assert img.shape == (260, 560, 3)
+
+
+def test_line_chart_puts_points_where_the_area_maps_them():
+    img, area = chart.line_chart({"s": np.array([0.0, 2.0, 1.0])}, ["a", "b", "c"], title="t")
+    color = np.array(chart.PALETTE[0])
+    for i, v in enumerate([0.0, 2.0, 1.0]):
+        y, x = int(round(area.y(v))), int(round(area.x(i)))
+        assert np.abs(img[y, x].astype(int) - color).max() <= 10  # a dot marker of the series color there
+    assert area.y(area.ymin) == area.y1 - 1 and area.y(area.ymax) == area.y0
+
+
+def test_block_stats_bars_have_heights_proportional_to_values():
+    stats = {"layer2": {"entropy (nats)": 1.0, "distance": 3.0}, "layer3": {"entropy (nats)": 2.0}}
+    img, area = chart.bar_chart({"layer2": 1.0, "layer3": 2.0}, title="entropy")
+    heights = []
+    for i in range(2):
+        col = img[:, int(round(area.x(i)))]
+        heights.append(int(np.all(col == chart.PALETTE[i], -1).sum()))
+    assert heights[1] == pytest.approx(2 * heights[0], abs=2)
+    stacked = block_stats_image(stats)
+    assert stacked.shape[0] == 2 * 220  # one chart per metric
+    fig = block_stats_figure(stats)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [list(b.x) for b in bars] == [["layer2", "layer3"], ["layer2"]]
+    assert list(bars[0].y) == [1.0, 2.0]
+
+
+def test_scene_stats_of_a_one_hot_row():
+    w = torch.zeros(1, 1, 1, T, 4, 4)
+    w[0, 0, 0, 1, 3, 1] = 1.0  # query (0, 1, 1): center (0.5, 2.5, 2.5) → key center (1.5, 6.5, 2.5) px
+    s = scene_stats(make_scene(np.zeros((T, H, W, 3), np.uint8), aff_of(w, (T, 4, 4)), 0))
+    assert s == pytest.approx({"spatial distance (px)": 4.0, "temporal distance (frames)": 1.0, "entropy (nats)": 0.0})
