@@ -110,13 +110,13 @@ def load_model(source: str | os.PathLike, *, format: str = "auto") -> Any:
     """Load a model in eval mode from a zoo name or a checkpoint file (see module docstring)."""
     from nlviz.io import public
 
-    allowed = ["auto", "nlviz", *public.LAYOUTS.names()]
+    allowed = ["auto", "nlviz", *public.formats()]
     if format not in allowed:
         raise CheckpointError(f"format={format!r} is not supported; allowed: {allowed}")
     path = _resolve(source)
-    if format == "auto":
-        format = "nlviz" if path.suffix in (".json", ".safetensors") else public.detect(path)
-    model = _load_nlviz(path) if format == "nlviz" else public.load(path, format)
+    if format == "auto" and path.suffix in (".json", ".safetensors"):
+        format = "nlviz"
+    model = _load_nlviz(path) if format == "nlviz" else public.load(path, format)  # "auto": detected from keys
     return model.eval()
 
 

@@ -22,6 +22,9 @@ from torch import nn
 
 from nlviz.train.config import TrainConfig
 
+#: held-out clips whose accuracy is stored separately in the card, so a test can reproduce it exactly
+SUBSET = 100
+
 
 def world() -> tuple[int, int]:
     """(rank, world size) from torchrun's environment; (0, 1) without it."""
@@ -152,6 +155,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
     card: dict[str, Any] = {}
     if rank == 0:
         metrics = evaluate(model, task, seed=cfg.eval_seed, num=cfg.eval_num, progress=progress)
+        subset = evaluate(model, task, seed=cfg.eval_seed, num=min(SUBSET, cfg.eval_num))
         operator, blocks = operator_summary(args)
         x1, _ = task.batch(cfg.eval_seed, 0, 1)
         card = {
@@ -165,7 +169,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
             "data": {"train_seed": cfg.seed, "train_clips": cfg.steps * cfg.batch_size, "eval_seed": cfg.eval_seed},
             "seed": cfg.seed,
             "metrics": {"top1": metrics["top1"], "loss": metrics["loss"], "eval_num": metrics["num"],
-                        "eval_seed": metrics["seed"], "history": history},
+                        "eval_seed": metrics["seed"], "history": history,
+                        "subset": {"num": subset["num"], "top1": subset["top1"]}},
             "params": sum(p.numel() for p in model.parameters()),
             "flops": count_flops(model, x1),
             "training_time_s": round(train_time, 1),

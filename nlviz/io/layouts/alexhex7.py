@@ -1,0 +1,91 @@
+"""AlexHex7/Non-local_pytorch: the MNIST network of ``lib/network.py`` with any of the four block files
+(``non_local_{embedded_gaussian,gaussian,dot_product,concatenation}.py``); ``weights/net.pth`` is the released
+embedded-gaussian one.
+
+Keys (``module.`` from DataParallel): ``conv_{1,2,3}.{0,1}`` (conv, BN), ``nl_{1,2}.*`` (``theta``,
+``phi.0``/``g.0`` — subsampled after the conv —, ``W.0`` conv + ``W.1`` BN, ``concat_project.0``) and
+``fc.{0,3}``. Gaussian blocks have no ``theta``/``phi`` weights and concatenation blocks a ``concat_project``:
+those modes come from the keys. Embedded gaussian and dot product have the same keys: the file name decides
+(``dot``/``embedded``), else the released instantiation, embedded gaussian, is assumed and the card says so
+(``alexhex7:dot_product`` overrides). Conventions: C' = C/2, max-pool 2×2 after the φ/g convs, no 1/√C' scale,
+dot product and concatenation divide by N_k, BN after W_z zero-initialized (γ=β=0).
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from nlviz.io.convert import StateDict
+from nlviz.io.layouts.base import Checkpoint, Converted, Layout, resolve_variant
+from nlviz.io.sources.nonlocal_block import to_alexhex7
+
+NAME = "alexhex7"
+_BLOCKS = ("nl_1", "nl_2")
+VARIANTS = {"embedded_gaussian": "softmax(θᵀφ), no scale (the released net.pth)", "dot_product": "θᵀφ / N_k"}
+
+
+def _mode_from_keys(ckpt: Checkpoint) -> str | None:
+    keys = [k.partition(".")[2] for k in ckpt.state if k.split(".")[0] in _BLOCKS]
+    if any(k.startswith("concat_project") for k in keys):
+        return "concatenation"
+    if keys and not any(k.startswith("theta") for k in keys):
+        return "gaussian"
+    return None
+
+
+def build(ckpt: Checkpoint, variant: str | None) -> Converted:
+    from nlviz.models.alexhex7 import load_alexhex7_state_dict
+
+    mode, mode_from = resolve_variant(
+        NAME, variant, ckpt, from_keys=_mode_from_keys(ckpt),
+        name_hints={"dot_product": r"dot[-_]?prod", "embedded_gaussian": r"embedded"},
+        default="embedded_gaussian", choices=list(VARIANTS),
+    )
+    try:
+        state = load_alexhex7_state_dict(ckpt.state)
+    except ValueError as e:
+        from nlviz.io.checkpoint import CheckpointError
+
+        raise CheckpointError(f"{ckpt.path}: {e}") from None
+    card = {
+        "variant": mode,
+        "variant_from": mode_from,
+        "conventions": {
+            "instantiation": mode,
+            "scale": "none (AlexHex7 never scales θᵀφ)",
+            "pooling": "max-pool 2×2 of φ and g after their 1×1 convs",
+            "placement": "nl_1 after conv_1 (32 ch, 14×14 queries), nl_2 after conv_2 (64 ch, 7×7)",
+            "zero_init": "BN after W_z starts at γ=β=0 (the trained weights replace it)",
+        },
+        "input": {"shape": [1, 28, 28], "mean": [0.0], "std": [1.0], "channels": "grayscale in [0, 1]"},
+    }
+    return Converted("alexhex7_mnist", {"mode": mode, "num_classes": int(state["fc.3.weight"].shape[0])}, state, card)
+
+
+def export(model: nn.Module) -> StateDict:
+    """Our AlexHex7MNIST → the released key names (without DataParallel's ``module.``)."""
+    out = {}
+    for key, value in model.state_dict().items():
+        head, _, tail = key.partition(".")
+        if head not in _BLOCKS:
+            out[key] = value
+    for name in _BLOCKS:
+        block = getattr(model, name)
+        out.update({f"{name}.{k}": v for k, v in to_alexhex7(block.state_dict(), sub_sample=True).items()})
+    return out
+
+
+_BN = r"(weight|bias|running_mean|running_var|num_batches_tracked)"
+LAYOUT = Layout(
+    name=NAME,
+    summary="AlexHex7/Non-local_pytorch MNIST network (conv_1..3, nl_1, nl_2, fc), any of its four blocks",
+    patterns=(
+        r"conv_[123]\.0\.(weight|bias)", rf"conv_[123]\.1\.{_BN}", r"fc\.[03]\.(weight|bias)",
+        r"nl_[12]\.(theta|phi(\.0)?|g(\.0)?|W(\.0)?)\.(weight|bias)", rf"nl_[12]\.W\.1\.{_BN}",
+        r"nl_[12]\.concat_project\.0\.weight",
+    ),
+    specific=(r"nl_[12]\..+",),
+    variants=VARIANTS,
+    build=build,
+    export=export,
+)

@@ -1,0 +1,106 @@
+"""BA-Transform/BAT-Image-Classification: ``nlnet50/101/152`` with BAT blocks (ImageNet release,
+``main.py -a nlnet50 --nltype bat --nl_mod 2 2 1000``), ``{'state_dict': ...}`` with ``module.``.
+
+``model_zoo/nlnet.py`` names blocks ``layer{s}.{i}`` and inserts ``layer{s}.nl{i}`` after block i when
+``i % nl_mod == nl_mod − 1`` — our insertion names exactly (R-50: ``layer2.nl{1,3}``, ``layer3.nl{1,3,5}``).
+Block keys (``model_zoo/non_local.py`` ``BATBlock``): ``conv1.{0,1}`` (conv with bias + BN),
+``batransform.conv1.{0,1}``, ``batransform.conv_{p,q}``, ``batransform.conv2.{0,1}``, ``conv2.{0,1}``.
+
+Conventions: C_l = C/2 (``r=2``), k groups and block size s read from ``conv_p`` (k·s·s, k, s, 1) (release:
+k=4, s=7: H and W of res3/res4 must be multiples of 7, i.e. 224-pixel inputs); sigmoid, then rows of P and
+columns of Q normalized to sum 1; P̃ = P ⊗ I (Kronecker upsampling); every 1×1 conv has a bias;
+Dropout2d(0.2) on the branch (no effect in eval); BN γ=1 at init, so the block is not the identity at start.
+The ``nl`` blocks of the same repository (``--nltype nl``: ``t, p, g, z`` with biases + ``bn``; embedded
+gaussian with 1/√C', no subsampling) load too, told apart by their keys. Input: ImageNet mean/std, 224.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from nlviz.io.convert import StateDict
+from nlviz.io.layouts.base import (
+    BN,
+    Checkpoint,
+    Converted,
+    Layout,
+    backbone_state,
+    convert_block,
+    our_ops,
+    placement,
+    rename_all,
+    split_ops,
+)
+from nlviz.io.layouts.torchvision import IMAGENET_INPUT, PATTERNS, image_args
+from nlviz.io.sources.bat import to_bat
+
+NAME = "bat"
+_OP_KEY = r"layer(\d)\.nl(\d+)\.(.+)"
+_NL = [(rf"{t}\.(weight|bias)", rf"{o}.\1") for t, o in (("t", "theta"), ("p", "phi"), ("g", "g"), ("z", "conv_out"))]
+_NL += [(rf"bn\.{BN}", r"norm.\1")]
+_NL_INVERSE = [(rf"{o}\.(weight|bias)", rf"{t}.\1") for t, o in (("t", "theta"), ("p", "phi"), ("g", "g"), ("z", "conv_out"))]
+_NL_INVERSE += [(rf"norm\.{BN}", r"bn.\1")]
+
+
+def block_spec(block: StateDict, where: str = "BATBlock") -> tuple[str, dict[str, Any], StateDict]:
+    """(op name, options, our weights) of one block: a BATBlock or the repository's NonLocal."""
+    if "t.weight" in block:
+        return "nonlocal", {"mode": "embedded_gaussian", "dim": 2, "use_scale": True}, rename_all(block, _NL, NAME)
+    ours = convert_block(block, "bat", where)
+    k, s = ours["conv_p.weight"].shape[1], ours["conv_p.weight"].shape[2]
+    c_l, c = ours["reduce.conv.weight"].shape[:2]
+    options = {"block_size": int(s), "groups": int(k), "normalize": "sigmoid", "bias": True, "dropout": 0.2, "dim": 2}
+    if c_l != c // 2:
+        options["reduced_channels"] = int(c_l)
+    return "bat", options, ours
+
+
+def build(ckpt: Checkpoint, variant: str | None) -> Converted:
+    rest, blocks = split_ops(ckpt.state, _OP_KEY)
+    state, specs = dict(rest), []
+    for (s, i), block in blocks.items():
+        op, options, ours = block_spec(block, f"layer{s}.nl{i}")
+        specs.append({"op": op, "stage": s, "index": i, "options": options})
+        state.update({f"layer{s}.nl{i}.{k}": v for k, v in ours.items()})
+    kinds = sorted({spec["op"] for spec in specs})
+    first = next((spec["options"] for spec in specs if spec["op"] == "bat"), {})
+    card = {
+        "conventions": {
+            "blocks": kinds,
+            "transform": f"BA-Transform, k={first.get('groups')} groups, s={first.get('block_size')}, sigmoid then "
+            "rows of P / columns of Q sum to 1, Kronecker upsampling" if first else "non-local (embedded gaussian)",
+            "scale": "none" if "nonlocal" not in kinds else "1/√C' before the softmax (nl blocks)",
+            "placement": placement(specs),
+            "zero_init": "none: BN γ=1 at init (BATBlock.init_modules); not the identity at start",
+            "bias": "every 1×1 conv has a bias",
+        },
+        "input": IMAGENET_INPUT,
+    }
+    return Converted("r50_2d", image_args(ckpt, state, blocks=specs), state, card)
+
+
+def export(model: nn.Module) -> StateDict:
+    out = dict(backbone_state(model))
+    for s, i, op in our_ops(model):
+        sd = op.state_dict()
+        block = to_bat(sd) if op.family == "bat" else rename_all(sd, _NL_INVERSE, f"{NAME} (export)")
+        out.update({f"layer{s}.nl{i}.{k}": v for k, v in block.items()})
+    return out
+
+
+_SPECIFIC = (
+    rf"layer\d\.nl\d+\.(conv[12]\.0\.(weight|bias)|conv[12]\.1\.{BN})",
+    rf"layer\d\.nl\d+\.batransform\.(conv[12]\.0\.(weight|bias)|conv[12]\.1\.{BN}|conv_[pqt]\.(weight|bias))",
+    rf"layer\d\.nl\d+\.([tpgz]\.(weight|bias)|bn\.{BN})",
+)
+LAYOUT = Layout(
+    name=NAME,
+    summary="BAT official image ResNet (nlnet50/101/152: layer{s}.nl{i}.{conv1,batransform,conv2})",
+    patterns=(*PATTERNS, *_SPECIFIC),
+    specific=_SPECIFIC,
+    variants={},
+    build=build,
+    export=export,
+)

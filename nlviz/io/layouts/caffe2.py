@@ -1,0 +1,158 @@
+"""Caffe2 pickles of facebookresearch/video-nonlocal-net (also SlowFast's ``TRAIN.CHECKPOINT_TYPE: caffe2``,
+e.g. its ``I3D_NLN_8x8_R50.pkl``): C2D and I3D ResNet-50, baseline and non-local, read by :mod:`nlviz.io.caffe2`.
+
+Blob names (``lib/models/resnet_video.py``, ``resnet_helper.py``, ``nonlocal_helper.py``) → ours:
+
+====================================================  ====================================================
+``conv1_w``                                           ``conv1.weight`` (64, 3, kt, 7, 7)
+``res_conv1_bn_{s,b,rm,riv}``                         ``bn1.{weight,bias,running_mean,running_var}``
+``res{S}_{i}_branch2{a,b,c}_w`` / ``..._bn_*``        ``layer{S-1}.{i}.conv{1,2,3}.weight`` / ``bn{1,2,3}``
+``res{S}_{i}_branch1_w`` / ``..._bn_*``               ``layer{S-1}.{i}.downsample.0.weight`` / ``.1``
+``nonlocal_conv{S}_{i}_{theta,phi,g,out}_{w,b}``      ``layer{S-1}.nl{i}.{theta,phi,g,conv_out}.*``
+``nonlocal_conv{S}_{i}_bn_{s,b,rm,riv}``              ``layer{S-1}.nl{i}.norm.*``
+``pred_{w,b}``                                        ``fc.{weight,bias}`` (reshaped if saved as a conv)
+``*_momentum``, ``lr``, ``model_iter``                solver state, dropped
+====================================================  ====================================================
+
+``_riv`` holds the running *variance* (Caffe2's SpatialBN writes its running_var output there; SlowFast's
+loader maps it the same way). Frozen-BN (``AffineNd``) files have only ``_s``/``_b``: they load with running
+mean 0 and variance 1 − eps, which is exact. ``NONLOCAL.NO_BIAS`` files load with zero biases (exact).
+Every backbone blob name above is established from the repository's code; none had to be guessed.
+
+Conventions (``lib/core/config.py`` defaults): softmax(θᵀφ · C'^-1/2) (``USE_SOFTMAX``, ``USE_SCALE``), φ/g
+read x max-pooled 1×2×2 *before* their convs, BN after W_z with γ=0 at init; ``caffe2:dot_product`` is
+``USE_SOFTMAX: False`` (θᵀφ / N_k). Geometry: conv1 and pool1 have temporal stride 1 (8 → 8 → 4 frames at
+res3 for 8-frame clips, 32 → 16 for 32-frame ones), pool1 has no padding (112 → 55), pool2 2×1×1 after res2,
+stride on the 3×3 conv (``STRIDE_1X1: False``). Input: RGB (``USE_BGR: False``), (x − 114.75) / 57.375 on
+0–255 pixels. Not supported: ResNet-101 files, and frozen-BN files with res3 blocks (their res3 non-local
+blocks run within groups of 4 frames, ``res_stage_nonlocal_group``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+from torch import Tensor, nn
+
+from nlviz.io.checkpoint import CheckpointError
+from nlviz.io.convert import StateDict
+from nlviz.io.layouts.base import (
+    Checkpoint,
+    Converted,
+    Layout,
+    backbone_state,
+    our_ops,
+    placement,
+    rename_all,
+    resolve_variant,
+    split_ops,
+    video_input,
+    video_r50_arch,
+)
+from nlviz.io.layouts.slowfast import nonlocal_specs
+from nlviz.io.sources.nonlocal_block import to_slowfast
+
+NAME = "caffe2"
+VARIANTS = {"softmax": "softmax(θᵀφ / √C') (embedded gaussian; the released models)", "dot_product": "θᵀφ / N_k"}
+_MODE = {"softmax": "embedded_gaussian", "dot_product": "dot_product"}
+_BN = {"s": "weight", "b": "bias", "rm": "running_mean", "riv": "running_var"}
+_SOLVER = r"(.+_momentum|lr|model_iter)"
+_NL_KEY = r"nonlocal_conv([34])_(\d+)_(.+)"
+_EPS = 1e-5
+
+
+def _rules() -> list[tuple[str, str]]:
+    rules = [(r"conv1_w", "conv1.weight"), (r"pred_w", "fc.weight"), (r"pred_b", "fc.bias"), (_SOLVER, "")]
+    rules += [(rf"res_conv1_bn_{c}", f"bn1.{ours}") for c, ours in _BN.items()]
+    for s in range(2, 6):
+        for letter, k in (("a", 1), ("b", 2), ("c", 3)):
+            rules.append((rf"res{s}_(\d+)_branch2{letter}_w", rf"layer{s - 1}.\1.conv{k}.weight"))
+            rules += [(rf"res{s}_(\d+)_branch2{letter}_bn_{c}", rf"layer{s - 1}.\1.bn{k}.{o}") for c, o in _BN.items()]
+        rules.append((rf"res{s}_(\d+)_branch1_w", rf"layer{s - 1}.\1.downsample.0.weight"))
+        rules += [(rf"res{s}_(\d+)_branch1_bn_{c}", rf"layer{s - 1}.\1.downsample.1.{o}") for c, o in _BN.items()]
+    return rules
+
+
+def _complete_bn(state: dict[str, Tensor], prefix: str) -> bool:
+    """Give an affine-only BN (``_s``/``_b``) running mean 0 and variance 1 − eps; True if it was affine-only."""
+    if f"{prefix}.weight" in state and f"{prefix}.running_mean" not in state:
+        w = state[f"{prefix}.weight"]
+        state[f"{prefix}.running_mean"] = torch.zeros_like(w)
+        state[f"{prefix}.running_var"] = torch.full_like(w, 1.0 - _EPS)
+        return True
+    return False
+
+
+def build(ckpt: Checkpoint, variant: str | None) -> Converted:
+    blobs = {k: v.float() if v.is_floating_point() else v for k, v in ckpt.state.items()}
+    rest, blocks = split_ops(blobs, _NL_KEY)
+    ours = rename_all(rest, _rules(), NAME)
+    if "fc.weight" in ours:
+        ours["fc.weight"] = ours["fc.weight"].reshape(ours["fc.weight"].shape[0], -1)
+    affine = [_complete_bn(ours, k.removesuffix(".weight")) for k in list(ours) if re.search(r"(bn\d?|downsample\.1)\.weight$", k)]
+    if any(s == 3 for s, _ in blocks) and affine and all(affine):
+        raise CheckpointError(
+            f"{ckpt.path}: a frozen-BN (AffineNd) video-nonlocal-net model with res3 non-local blocks: those run "
+            "within groups of 4 frames (res_stage_nonlocal_group), which nlviz does not implement"
+        )
+    arch, args = video_r50_arch(ckpt, ours)
+    inst, inst_from = resolve_variant(NAME, variant, ckpt, default="softmax", choices=list(VARIANTS))
+    for block in blocks.values():
+        for part in ("theta", "phi", "g", "out"):
+            if f"{part}_w" in block and f"{part}_b" not in block:  # NONLOCAL.NO_BIAS
+                block[f"{part}_b"] = torch.zeros(block[f"{part}_w"].shape[0])
+        if "bn_s" in block and "bn_rm" not in block:  # NONLOCAL.USE_AFFINE
+            block["bn_rm"], block["bn_riv"] = torch.zeros_like(block["bn_s"]), torch.full_like(block["bn_s"], 1 - _EPS)
+    specs, nl_state = nonlocal_specs(blocks, _MODE[inst], "before_conv", inst == "softmax", "nonlocal_conv{res}_{i}")
+    ours.update(nl_state)
+    args.update(conv1_stride_t=1, pool1_stride_t=1, pool1_padding=0, pool2=True, blocks=specs)
+    card = {
+        "variant": inst,
+        "variant_from": inst_from,
+        "conventions": {
+            "family": "video-nonlocal-net Caffe2 " + ("I3D" if arch == "r50_i3d" else "C2D") + " ResNet-50",
+            "instantiation": VARIANTS[inst],
+            "scale": "1/√C' before the softmax" if inst == "softmax" else "none (÷N_k)",
+            "pooling": "max-pool 1×2×2 of x before the φ and g convs",
+            "placement": placement(specs),
+            "zero_init": "BN after W_z starts at γ=0 (NONLOCAL.BN_INIT_GAMMA); trained weights replace it",
+            "geometry": "conv1/pool1 temporal stride 1, pool1 without padding, pool2 2×1×1 after res2",
+            "batchnorm": "frozen (AffineNd) layers loaded as BN with mean 0, var 1−eps" if any(affine) else "SpatialBN",
+        },
+        "input": video_input(ckpt, 8, [0.45] * 3, [0.225] * 3, "8 frames every 8 (8x8) or 32 every 2 (32x2); "
+                             "short side 256, crop 224; (x - 114.75) / 57.375 on 0-255 pixels"),
+    }
+    return Converted(arch, args, ours, card)
+
+
+def export(model: nn.Module) -> StateDict:
+    """Our model → Caffe2 blob names (as tensors; no solver state, no BN step counters)."""
+    state = {k: v for k, v in backbone_state(model).items() if not k.endswith("num_batches_tracked")}
+    out = rename_all(state, _inverse_rules(), f"{NAME} (export)")
+    for s, i, op in our_ops(model):
+        out.update({f"nonlocal_conv{s + 1}_{i}_{k}": v for k, v in to_slowfast(op.state_dict(), caffe2=True).items()})
+    return out
+
+
+def _inverse_rules() -> list[tuple[str, str]]:
+    rules = [(r"conv1\.weight", "conv1_w"), (r"fc\.weight", "pred_w"), (r"fc\.bias", "pred_b")]
+    rules += [(rf"bn1\.{o}", f"res_conv1_bn_{c}") for c, o in _BN.items()]
+    for s in range(1, 5):
+        for letter, k in (("a", 1), ("b", 2), ("c", 3)):
+            rules.append((rf"layer{s}\.(\d+)\.conv{k}\.weight", rf"res{s + 1}_\1_branch2{letter}_w"))
+            rules += [(rf"layer{s}\.(\d+)\.bn{k}\.{o}", rf"res{s + 1}_\1_branch2{letter}_bn_{c}") for c, o in _BN.items()]
+        rules.append((rf"layer{s}\.(\d+)\.downsample\.0\.weight", rf"res{s + 1}_\1_branch1_w"))
+        rules += [(rf"layer{s}\.(\d+)\.downsample\.1\.{o}", rf"res{s + 1}_\1_branch1_bn_{c}") for c, o in _BN.items()]
+    return rules
+
+
+LAYOUT = Layout(
+    name=NAME,
+    summary="video-nonlocal-net Caffe2 pickle ({'blobs': ...}; res{S}_{i}_branch*, nonlocal_conv{S}_{i}_*)",
+    patterns=(*(p for p, _ in _rules()), _NL_KEY),
+    specific=(_NL_KEY,),
+    variants=VARIANTS,
+    build=build,
+    export=export,
+)

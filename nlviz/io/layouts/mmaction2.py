@@ -1,0 +1,186 @@
+"""mmaction2 / mmcv: ``Recognizer3D`` checkpoints of ``ResNet3d`` (I3D) and ``ResNet3dSlowOnly`` with
+``non_local`` blocks (mmaction2 ``configs/recognition/{i3d,slowonly}/*nl*``, 0.x and 1.x releases).
+
+Keys (``state_dict``): ``backbone.conv1.{conv,bn}``, ``backbone.layer{s}.{i}.conv{1,2,3}.{conv,bn}``,
+``backbone.layer{s}.{i}.downsample.{conv,bn}``, ``backbone.layer{s}.{i}.non_local_block.*`` (mmcv
+``NonLocal3d``: ``theta.conv``, ``phi.0.conv``/``g.0.conv`` when subsampled, ``conv_out.{conv,bn}``) and
+``cls_head.fc_cls.{weight,bias}``. The block runs after the bottleneck's residual add and ReLU: our
+``layer{s}.nl{i}``.
+
+Conventions (mmcv ``NonLocal3d``): φ and g are max-pooled 1×2×2 *after* their convs; ``use_scale``
+multiplies θᵀφ by 1/√C' (embedded gaussian only); dot product divides by N_k; gaussian works on raw x (no θ/φ,
+never scaled). The released I3D NL models set ``use_scale=False`` (all three modes), the SlowOnly NL models
+``use_scale=True``. Which mode a file holds is not in its keys for embedded gaussian vs dot product: it is read
+from the config stored in the checkpoint (mmengine ``meta.cfg``) or from the release file name
+(``...-nl-dot-product_...``), else ``mmaction2:dot_product`` / ``mmaction2:embedded_gaussian`` must be given.
+
+Geometry (not in the weights; from the stored config when present, else the release configs): I3D (5×7×7
+stem) ``conv1_stride_t=2, pool1_stride_t=2`` with the 2×1×1 ``pool2`` after res2; SlowOnly (1×7×7 stem,
+res4/res5 inflated) strides 1 and no ``pool2``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from nlviz.io.checkpoint import CheckpointError
+from nlviz.io.convert import StateDict
+from nlviz.io.layouts.base import (
+    BN,
+    Checkpoint,
+    Converted,
+    Layout,
+    backbone_state,
+    config_value,
+    convert_block,
+    op_state,
+    our_ops,
+    placement,
+    rename_all,
+    resolve_variant,
+    split_ops,
+    video_input,
+    video_r50_arch,
+)
+from nlviz.io.sources.nonlocal_block import to_mmcv
+
+NAME = "mmaction2"
+MODES = {
+    "embedded_gaussian": "softmax(θᵀφ) (scale per the config: off in the I3D NL release, 1/√C' in SlowOnly NL)",
+    "dot_product": "θᵀφ / N_k",
+    "gaussian": "softmax(xᵀx) on the raw input",
+    "concatenation": "ReLU(w_fᵀ[θ; φ]) / N_k",
+}
+_OPT = r"(?:backbone\.)?"
+_RULES = [
+    (r"conv1\.conv\.weight", "conv1.weight"),
+    (rf"conv1\.bn\.{BN}", r"bn1.\1"),
+    (r"(layer\d\.\d+)\.conv([123])\.conv\.weight", r"\1.conv\2.weight"),
+    (rf"(layer\d\.\d+)\.conv([123])\.bn\.{BN}", r"\1.bn\2.\3"),
+    (r"(layer\d\.\d+)\.downsample\.conv\.weight", r"\1.downsample.0.weight"),
+    (rf"(layer\d\.\d+)\.downsample\.bn\.{BN}", r"\1.downsample.1.\2"),
+    (r"cls_head\.fc_cls\.(weight|bias)", r"fc.\1"),
+]
+_INVERSE = [
+    (r"conv1\.weight", "backbone.conv1.conv.weight"),
+    (rf"bn1\.{BN}", r"backbone.conv1.bn.\1"),
+    (r"(layer\d\.\d+)\.conv([123])\.weight", r"backbone.\1.conv\2.conv.weight"),
+    (rf"(layer\d\.\d+)\.bn([123])\.{BN}", r"backbone.\1.conv\2.bn.\3"),
+    (r"(layer\d\.\d+)\.downsample\.0\.weight", r"backbone.\1.downsample.conv.weight"),
+    (rf"(layer\d\.\d+)\.downsample\.1\.{BN}", r"backbone.\1.downsample.bn.\2"),
+    (r"fc\.(weight|bias)", r"cls_head.fc_cls.\1"),
+]
+_NL_KEY = r"layer(\d)\.(\d+)\.non_local_block\.(.+)"
+_TEXT_HINTS = {m: rf"mode\s*=\s*['\"]{m}['\"]" for m in ("dot_product", "embedded_gaussian")}
+_NAME_HINTS = {"embedded_gaussian": r"embedded[-_]gaussian", "dot_product": r"dot[-_]product"}
+_MEAN, _STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]  # mmaction2 (123.675, ...) / 255
+#: geometry of the released configs: (conv1_stride_t, pool1_stride_t, pool2), use_scale, sampling
+_FAMILIES = {
+    "i3d": ((2, 2, True), False, "32 frames, interval 2 (32x2x1), short side 256, center crop 224"),
+    "slowonly": ((1, 1, False), True, "8 frames, interval 8 (8x8x1) or 4x16x1, short side 256, center crop 224"),
+}
+
+
+def _mode_from_keys(blocks: dict[tuple[int, int], StateDict]) -> str | None:
+    keys = {k for b in blocks.values() for k in b}
+    if any(k.startswith("concat_project") for k in keys):
+        return "concatenation"
+    if keys and not any(k.startswith("theta") for k in keys):
+        return "gaussian"
+    return None
+
+
+def _family(ckpt: Checkpoint, args: dict[str, Any]) -> str:
+    kt, inflate = args.get("stem_kernel_t", 1), args.get("inflate")
+    if kt == 5:
+        return "i3d"
+    if kt == 1 and inflate and not any(inflate[0] + inflate[1]) and all(inflate[2] + inflate[3]):
+        return "slowonly"
+    raise CheckpointError(
+        f"{ckpt.path}: an mmaction2 ResNet3d with stem kernel t={kt} and inflation {inflate}: only the I3D "
+        "(5×7×7 stem) and SlowOnly (1×7×7 stem, res4/res5 inflated) configs are supported"
+    )
+
+
+def build(ckpt: Checkpoint, variant: str | None) -> Converted:
+    state = {k.removeprefix("backbone."): v for k, v in ckpt.state.items()}
+    rest, blocks = split_ops(state, _NL_KEY)
+    ours = rename_all(rest, _RULES, NAME)
+    converted = {(s, i): convert_block(b, "mmcv", f"layer{s}.{i}.non_local_block") for (s, i), b in blocks.items()}
+    arch, args = video_r50_arch(ckpt, ours)
+    family = _family(ckpt, args)
+    (t1, tp, pool2), scale_default, sampling = _FAMILIES[family]
+    text = ckpt.text
+    geometry = {
+        "conv1_stride_t": int(config_value(text, "conv1_stride_t") or t1),
+        "pool1_stride_t": int(config_value(text, "pool1_stride_t") or tp),
+        "pool2": (config_value(text, "with_pool2") or str(pool2)) == "True",
+    }
+    mode, mode_from = "none", "no non-local blocks in the checkpoint"
+    if blocks:
+        mode, mode_from = resolve_variant(
+            NAME, variant, ckpt, from_keys=_mode_from_keys(blocks), text_hints=_TEXT_HINTS,
+            name_hints=_NAME_HINTS, choices=["embedded_gaussian", "dot_product"],
+        )
+    stored_scale = config_value(text, "use_scale")
+    use_scale = (stored_scale == "True") if stored_scale else scale_default
+    specs = []
+    for (s, i), block in blocks.items():
+        options = {
+            "mode": mode,
+            "dim": 3,
+            "sub_sample": any(".0." in k for k in block),
+            "pool": "after_conv",
+            "use_scale": use_scale if mode == "embedded_gaussian" else False,
+        }
+        c_inner, c = converted[(s, i)]["g.weight"].shape[:2]
+        if c_inner != c // 2:
+            options["inter_channels"] = int(c_inner)
+        specs.append({"op": "nonlocal", "stage": s, "index": i, "options": options})
+        ours.update({f"layer{s}.nl{i}.{k}": v for k, v in converted[(s, i)].items()})
+    args.update(geometry, blocks=specs)
+    scale = "1/√C' before the softmax" if (mode == "embedded_gaussian" and use_scale) else "none"
+    card = {
+        "variant": mode,
+        "variant_from": mode_from,
+        "conventions": {
+            "family": f"mmaction2 {family} ResNet-50",
+            "instantiation": MODES.get(mode, mode),
+            "scale": scale + ("" if stored_scale is None else " (use_scale from the stored config)"),
+            "pooling": "max-pool 1×2×2 of φ and g after their 1×1 convs (mmcv)",
+            "placement": placement(specs),
+            "zero_init": "mmcv zero-inits the BN after W_z (γ=β=0); trained weights replace it. mmcv's W_z has "
+            "no bias (BN follows): loaded as a zero bias, exact",
+            "geometry": geometry,
+        },
+        "input": video_input(ckpt, 32 if family == "i3d" else 8, _MEAN, _STD, sampling),
+    }
+    return Converted(arch, args, ours, card)
+
+
+def export(model: nn.Module) -> StateDict:
+    """Our model → an mmaction2 ``state_dict`` (``backbone.`` / ``cls_head.`` keys)."""
+    out = rename_all(backbone_state(model), _INVERSE, f"{NAME} (export)")
+    for s, i, op in our_ops(model):
+        for k, v in to_mmcv(op_state(op), sub_sample=op.sub_sample).items():
+            out[f"backbone.layer{s}.{i}.non_local_block.{k}"] = v
+    return out
+
+
+def _patterns() -> tuple[str, ...]:
+    backbone = [_OPT + p for p, _ in _RULES if not p.startswith("cls_head")]
+    return (*backbone, r"cls_head\.fc_cls\.(weight|bias)", _OPT + _NL_KEY)
+
+
+LAYOUT = Layout(
+    name=NAME,
+    summary="mmaction2 I3D / SlowOnly ResNet-50 with mmcv NonLocal3d blocks (backbone.layer{s}.{i}.non_local_block)",
+    patterns=_patterns(),
+    specific=(_OPT + _NL_KEY,),
+    variants={k: v for k, v in MODES.items() if k in ("embedded_gaussian", "dot_product")},
+    build=build,
+    export=export,
+)
+
