@@ -46,6 +46,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from nlviz.jsonfile import read_json
+
 VERSION = 1
 FORMATS = ("png", "mp4", "html", "json")
 QUERY_MODES = ("explicit", "grid", "auto", "all")
@@ -275,12 +277,7 @@ class ViewSpec:
     @classmethod
     def load(cls, path: str | Path) -> ViewSpec:
         p = Path(path)
-        try:
-            data = json.loads(p.read_text())
-        except FileNotFoundError:
-            raise ValueError(f"{p}: ViewSpec file not found") from None
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{p}: not valid JSON ({e})") from None
+        data = read_json(p, missing="ViewSpec file not found")
         try:
             return cls.from_dict(data)
         except SpecError as e:

@@ -21,12 +21,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from nlviz.data import draw
-from nlviz.data.layout import center_box, corner_box, lerp_path, rgb_tuple
+from nlviz.data.layout import blank_frames, cue_box, draw_cue, draw_probes, pick_probes, rgb_tuple
 from nlviz.data.synthetic import (
-    BACKGROUND,
     OCCLUDER,
     QUADRANTS,
-    RING,
     TASKS,
     ObjectInfo,
     SyntheticClip,
@@ -84,50 +82,25 @@ class ImageTask(SyntheticTask):
     @property
     def min_gap(self) -> float:
         """Smallest distance in pixels between the cue's center and a probe's center (diagonal corner case)."""
-        _, hi = center_box(self.size, self._jitter)
+        _, hi = cue_box(self.size)
         return float(np.sqrt(2) * (self.size - 1 - self.reach - hi[0]))
-
-    @property
-    def _jitter(self) -> int:
-        return max(1, self.size // 32)
 
     def _draw(self, rng: np.random.Generator) -> SyntheticClip:
         s, r = self.size, self.radius
-        image = np.empty((s, s, 3), dtype=np.uint8)
-        image[:] = BACKGROUND
-        mask = np.zeros((s, s), dtype=np.int32)
-        label = int(rng.integers(4))
-        colors = rng.choice(len(self.rgb), size=4, replace=False)  # color index of the probe in quadrant q
-        objects: dict[int, ObjectInfo] = {}
-        target_id = 2 + label
-
-        lo, hi = center_box(s, self._jitter)
-        (cy, cx), c = lerp_path(rng, lo, hi, 1)[0], colors[label]
-        draw.paste(image, mask, draw.ring(r), cy, cx, np.array(RING, np.uint8), 1)
-        draw.paste(image, mask, draw.disk(r), cy, cx, self.rgb[c], 1)
-        objects[1] = ObjectInfo(
-            1, "cue", "ringed_disk", self.color_names[c], rgb_tuple(self.rgb[c]), float(r), (0,), ((int(cy), int(cx)),),
-            ring_rgb=RING, partner=target_id,
-        )  # fmt: skip
-
-        for q in range(4):
-            oid = 2 + q
-            lo, hi = corner_box(s, r, q, self.reach)
-            (y, x) = lerp_path(rng, lo, hi, 1)[0]
-            draw.paste(image, mask, draw.disk(r), y, x, self.rgb[colors[q]], oid)
-            objects[oid] = ObjectInfo(
-                oid, "target" if q == label else "probe", "disk", self.color_names[colors[q]], rgb_tuple(self.rgb[colors[q]]),
-                float(r), (0,), ((int(y), int(x)),), partner=1 if q == label else None, quadrant=q,
-            )  # fmt: skip
+        images, masks = blank_frames(1, s)  # (1, S, S, 3), (1, S, S)
+        image, mask = images[0], masks[0]
+        probes = pick_probes(rng, self.color_names, self.rgb)
+        _, cue = draw_cue(rng, images, masks, (0,), r, probes)
+        objects = {1: cue, **draw_probes(rng, images, masks, (0,), r, self.reach, probes)}
 
         next_id = 6
-        others = [q for q in range(4) if q != label]
+        others = [q for q in range(4) if q != probes.label]
         sides = rng.permutation(4)  # top, right, bottom, left border midpoints
         for k in range(self.decoys):
             q = others[k % 3]
             y, x = _border_mid(s, r, int(sides[k]), rng)
-            draw.paste(image, mask, draw.disk(r), y, x, self.rgb[colors[q]], next_id)
-            name, rgb = self.color_names[colors[q]], rgb_tuple(self.rgb[colors[q]])
+            draw.paste(image, mask, draw.disk(r), y, x, probes.rgb[q], next_id)
+            name, rgb = probes.names[q], rgb_tuple(probes.rgb[q])
             objects[next_id] = ObjectInfo(next_id, "decoy", "disk", name, rgb, float(r), (0,), ((y, x),))
             next_id += 1
 
@@ -137,7 +110,7 @@ class ImageTask(SyntheticTask):
             draw.paste(image, mask, draw.square(half), y, x, np.array(OCCLUDER, np.uint8), next_id)
             objects[next_id] = ObjectInfo(next_id, "occluder", "square", "gray", OCCLUDER, float(half), (0,), ((y, x),))
             next_id += 1
-        return SyntheticClip(frames=image[None], masks=mask[None], objects=objects, label=label)
+        return SyntheticClip(frames=images, masks=masks, objects=objects, label=probes.label)
 
 
 def _border_mid(size: int, radius: int, side: int, rng: np.random.Generator) -> tuple[int, int]:

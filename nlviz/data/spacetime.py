@@ -30,11 +30,18 @@ from collections.abc import Sequence
 import numpy as np
 
 from nlviz.data import draw
-from nlviz.data.layout import away_from, center_box, corner_box, draw_occluders, lerp_path, pairs, rgb_tuple
+from nlviz.data.layout import (
+    away_from,
+    blank_frames,
+    draw_cue,
+    draw_occluders,
+    draw_probes,
+    pairs,
+    pick_probes,
+    rgb_tuple,
+)
 from nlviz.data.synthetic import (
-    BACKGROUND,
     QUADRANTS,
-    RING,
     TASKS,
     ObjectInfo,
     SyntheticClip,
@@ -97,51 +104,28 @@ class SpacetimeTask(SyntheticTask):
 
     def _draw(self, rng: np.random.Generator) -> SyntheticClip:
         t_all, s, r = self.frames, self.size, self.radius
-        images = np.empty((t_all, s, s, 3), dtype=np.uint8)
-        images[:] = BACKGROUND
-        masks = np.zeros((t_all, s, s), dtype=np.int32)
-        label = int(rng.integers(4))
-        colors = rng.choice(len(self.rgb), size=4, replace=False)  # color index of the probe in quadrant q
-        objects: dict[int, ObjectInfo] = {}
+        images, masks = blank_frames(t_all, s)  # (T, S, S, 3), (T, S, S)
+        probes = pick_probes(rng, self.color_names, self.rgb)
         cue_t = tuple(range(self.cue_frames))
         probe_t = tuple(range(t_all - self.probe_frames, t_all))
-        target_id = 2 + label
 
         # the cue: a ringed disk near the center
-        lo, hi = center_box(s, max(1, s // 32))
-        cue_path = lerp_path(rng, lo, hi, len(cue_t))  # (Tc, 2)
-        c = colors[label]
-        for f, (y, x) in zip(cue_t, cue_path):
-            draw.paste(images[f], masks[f], draw.ring(r), y, x, np.array(RING, np.uint8), 1)
-            draw.paste(images[f], masks[f], draw.disk(r), y, x, self.rgb[c], 1)
-        objects[1] = ObjectInfo(
-            1, "cue", "ringed_disk", self.color_names[c], rgb_tuple(self.rgb[c]), float(r), cue_t, pairs(cue_path),
-            ring_rgb=RING, partner=target_id,
-        )  # fmt: skip
+        cue_path, cue = draw_cue(rng, images, masks, cue_t, r, probes)  # (Tc, 2)
+        objects = {1: cue}
 
         # decoys: plain disks of other probe colors with the cue, anywhere away from it
         next_id = 6
-        others = [q for q in range(4) if q != label]
+        others = [q for q in range(4) if q != probes.label]
         for k in range(self.decoys):
             q = others[k % 3]
             path = away_from(rng, cue_path, 2 * r + 3, np.array([r, r]), np.array([s - 1 - r] * 2), len(cue_t))
             for f, (y, x) in zip(cue_t, path):
-                draw.paste(images[f], masks[f], draw.disk(r), y, x, self.rgb[colors[q]], next_id)
-            name, rgb = self.color_names[colors[q]], rgb_tuple(self.rgb[colors[q]])
+                draw.paste(images[f], masks[f], draw.disk(r), y, x, probes.rgb[q], next_id)
+            name, rgb = probes.names[q], rgb_tuple(probes.rgb[q])
             objects[next_id] = ObjectInfo(next_id, "decoy", "disk", name, rgb, float(r), cue_t, pairs(path))
             next_id += 1
 
         # probes: one plain disk per quadrant, drifting in its outer corner
-        for q in range(4):
-            oid = 2 + q
-            lo, hi = corner_box(s, r, q, s // 4 + 1)
-            path = lerp_path(rng, lo, hi, len(probe_t))  # (Tp, 2)
-            for f, (y, x) in zip(probe_t, path):
-                draw.paste(images[f], masks[f], draw.disk(r), y, x, self.rgb[colors[q]], oid)
-            objects[oid] = ObjectInfo(
-                oid, "target" if q == label else "probe", "disk", self.color_names[colors[q]], rgb_tuple(self.rgb[colors[q]]),
-                float(r), probe_t, pairs(path), partner=1 if q == label else None, quadrant=q,
-            )  # fmt: skip
-
+        objects.update(draw_probes(rng, images, masks, probe_t, r, s // 4 + 1, probes))
         objects.update(draw_occluders(rng, images, masks, self.occluders, max(1, r - 1), next_id))
-        return SyntheticClip(frames=images, masks=masks, objects=objects, label=label)
+        return SyntheticClip(frames=images, masks=masks, objects=objects, label=probes.label)

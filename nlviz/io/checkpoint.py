@@ -17,6 +17,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from nlviz.jsonfile import read_json
+
 CARD_VERSION = 1
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,12 +83,12 @@ def save_checkpoint(model: Any, card: dict[str, Any], path: str | os.PathLike) -
 
 def read_card(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
-    try:
-        card = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: card not found (an nlviz checkpoint is NAME.safetensors + NAME.json)") from None
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{path}: the card is not valid JSON ({e})") from None
+    card = read_json(
+        path,
+        missing="card not found (an nlviz checkpoint is NAME.safetensors + NAME.json)",
+        invalid="the card is not valid JSON",
+        error=CheckpointError,
+    )
     if not isinstance(card, dict) or "arch" not in card or "args" not in card:
         raise CheckpointError(f"{path}: not an nlviz card (needs 'arch' and 'args')")
     return card

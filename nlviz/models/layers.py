@@ -9,6 +9,8 @@ I3D conv (3, 3) i.e. 3×3×3. Strides are spatial only: no model here downsample
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
 from torch import Tensor, nn
 
@@ -113,3 +115,26 @@ def init_backbone(module: nn.Module) -> None:
         elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm3d)):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
+
+
+def bottleneck_stages(
+    make_block: Callable[[int, int, int, int, int], nn.Module], depths: Sequence[int], planes: Sequence[int]
+) -> tuple[list[list[nn.Module]], list[int]]:
+    """The residual blocks of a ResNet-50-style backbone after a 64-channel stem, in torchvision's pattern.
+
+    Stage s has ``depths[s]`` blocks ``make_block(c_in, planes[s], stride, s, i)`` whose output has
+    ``planes[s] · expansion`` channels (the block class's ``expansion``, 4 for bottlenecks); the first block of
+    every stage but the first has spatial stride 2. Each stage's blocks get :func:`init_backbone` once all
+    are built. Returns the blocks per stage and each stage's output channels (the last one feeds ``fc``).
+    """
+    blocks, channels, c = [], [], 64
+    for s, (n, p) in enumerate(zip(depths, planes)):
+        stage = []
+        for i in range(n):
+            stage.append(make_block(c, p, 2 if (s > 0 and i == 0) else 1, s, i))
+            c = p * stage[-1].expansion
+        for block in stage:
+            init_backbone(block)
+        blocks.append(stage)
+        channels.append(c)
+    return blocks, channels

@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from nlviz.models import checks
 from nlviz.models.insert import build_stages, parse_blocks
-from nlviz.models.layers import Bottleneck3d, init_backbone
+from nlviz.models.layers import Bottleneck3d, bottleneck_stages, init_backbone
 
 LAYERS = (3, 4, 6, 3)
 PLANES = (64, 128, 256, 512)
@@ -149,22 +149,17 @@ class VideoResNet50(nn.Module):
         self.maxpool = nn.MaxPool3d((1, 3, 3), stride=(config.pool1_stride_t, 2, 2), padding=(0, p, p))
         self.pool2 = nn.MaxPool3d((2, 1, 1), stride=(2, 1, 1)) if config.pool2 else nn.Identity()
         init_backbone(self)
-        blocks, c = [], 64
-        for s, (n, planes, kts) in enumerate(zip(LAYERS, PLANES, config.block_kts())):
-            stage = []
-            for i in range(n):
-                stride = 2 if (s > 0 and i == 0) else 1
-                stage.append(Bottleneck3d(c, planes, stride, kts[i], config.stride_in_1x1))
-                c = planes * Bottleneck3d.expansion
-            for block in stage:
-                init_backbone(block)
-            blocks.append(stage)
+        kts = config.block_kts()
+        blocks, channels = bottleneck_stages(
+            lambda c_in, planes, stride, s, i: Bottleneck3d(c_in, planes, stride, kts[s][i], config.stride_in_1x1),
+            LAYERS,
+            PLANES,
+        )
         specs = parse_blocks(config.blocks, LAYERS)
-        channels = [p * Bottleneck3d.expansion for p in PLANES]
         for s, stage in enumerate(build_stages(blocks, channels, specs, video=True)):
             self.add_module(f"layer{s + 1}", stage)
         self.dropout = nn.Dropout(config.dropout)
-        self.fc = nn.Linear(c, config.num_classes)
+        self.fc = nn.Linear(channels[-1], config.num_classes)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """(B, 3, T, H, W) → res5 features (B, 2048, T/8, H/32, W/32) with the default strides."""

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from nlviz.models import checks
 from nlviz.models.insert import build_stages, parse_blocks
-from nlviz.models.layers import init_backbone
+from nlviz.models.layers import bottleneck_stages, init_backbone
 
 DEPTHS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
 PLANES = (64, 128, 256, 512)
@@ -96,21 +96,14 @@ class ImageResNet(nn.Module):
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         init_backbone(self)
         depths = DEPTHS[config.depth]
-        blocks, c = [], 64
-        for s, (n, planes) in enumerate(zip(depths, PLANES)):
-            stage = []
-            for i in range(n):
-                stage.append(Bottleneck2d(c, planes, 2 if (s > 0 and i == 0) else 1))
-                c = planes * Bottleneck2d.expansion
-            for block in stage:
-                init_backbone(block)
-            blocks.append(stage)
+        blocks, channels = bottleneck_stages(
+            lambda c_in, planes, stride, s, i: Bottleneck2d(c_in, planes, stride), depths, PLANES
+        )
         specs = parse_blocks(config.blocks, depths)
-        channels = [p * Bottleneck2d.expansion for p in PLANES]
         for s, stage in enumerate(build_stages(blocks, channels, specs, video=False)):
             self.add_module(f"layer{s + 1}", stage)
         self.dropout = nn.Dropout(config.dropout)
-        self.fc = nn.Linear(c, config.num_classes)
+        self.fc = nn.Linear(channels[-1], config.num_classes)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """(B, C, H, W) → res5 features (B, 2048, H/32, W/32)."""

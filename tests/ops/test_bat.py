@@ -8,6 +8,7 @@ import pytest
 import refs_timm  # tests/ is on sys.path (rootdir conftest, prepend mode)
 import torch
 import torch.nn.functional as F
+from ops_helpers import randomize
 
 from nlviz import ops
 from nlviz.io import convert_state_dict
@@ -15,22 +16,8 @@ from nlviz.io.sources.bat import from_bat, from_timm, to_bat, to_timm
 from nlviz.ops.bat import BAT
 
 
-def _randomize(module, seed=1):
-    """Random weights, BN affine and running stats (eval-mode BN then does real work)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
-        for name, b in module.named_buffers():
-            if name.endswith("running_var"):
-                b.copy_(torch.rand(b.shape, generator=g) + 0.5)
-            elif name.endswith("running_mean"):
-                b.copy_(torch.randn(b.shape, generator=g) * 0.1)
-    return module.eval()
-
-
 def _bat(c, **options):
-    return _randomize(ops.create("bat", c, **options))
+    return randomize(ops.create("bat", c, **options))
 
 
 # ---- parity with timm (bias=False, sigmoid) -------------------------------------------------------------
@@ -44,7 +31,7 @@ TIMM_CASES = [  # (B, C, H, W), block_size, groups, C_l
 
 
 def _timm_pair(c, s, k, c_l):
-    ref = _randomize(refs_timm.timm_non_local_attn().BatNonLocalAttn(c, block_size=s, groups=k, rd_channels=c_l))
+    ref = randomize(refs_timm.timm_non_local_attn().BatNonLocalAttn(c, block_size=s, groups=k, rd_channels=c_l))
     ours = BAT(c, block_size=s, groups=k, bias=False, reduced_channels=c_l).eval()
     ours.load_state_dict(convert_state_dict(ref.state_dict(), "timm"), strict=True)
     return ref, ours

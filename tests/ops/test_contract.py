@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from ops_helpers import randomize
 
 from nlviz import ops
 
@@ -34,20 +35,6 @@ def _build(name, options, channels=16):
     return ops.create(name, channels, **options).eval()
 
 
-def _randomize(op):
-    """Random weights everywhere (zero-init norms included) so no check passes vacuously."""
-    g = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for p in op.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
-        for name, b in op.named_buffers():
-            if name.endswith("running_var"):
-                b.copy_(torch.rand(b.shape, generator=g) + 0.5)
-            elif name.endswith("running_mean"):
-                b.copy_(torch.randn(b.shape, generator=g) * 0.1)
-    return op
-
-
 def test_every_op_has_a_case():
     assert set(ops.names()) == {"nonlocal", "cgnl", "bat", "spatial_bias"}
     assert {n for n, _, _ in CASES} == set(ops.names())
@@ -68,7 +55,7 @@ def test_shape_preserved_and_identity_at_init(name, options, shape):
 def test_decomposition_and_rows(name, options, shape):
     """aggregate[..., i] == Σ_j w_ij · v_j, rows sum to 1 when normalized, subsets and chunks agree."""
     x = torch.randn(shape)
-    op = _randomize(_build(name, options, shape[1]))
+    op = randomize(_build(name, options, shape[1]))
     with torch.no_grad():
         inputs = op.affinity_inputs(x)
         aff = op.affinity(inputs)
@@ -108,7 +95,7 @@ def test_query_outside_grid_is_an_error():
 
 
 def test_topk_cells_match_weights():
-    op = _randomize(_build("nonlocal", {"mode": "embedded_gaussian", "dim": 3}))
+    op = randomize(_build("nonlocal", {"mode": "embedded_gaussian", "dim": 3}))
     x = torch.randn(1, 16, 2, 3, 4)
     aff = op.affinity(x, [(1, 2, 3), (0, 0, 0)])
     top = aff.topk(5)

@@ -9,6 +9,7 @@ regex tables; a key no rule matches is an error naming it, so a layout never con
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -97,6 +98,39 @@ def rename_all(sd: Mapping[str, Tensor], rules: list[tuple[str, str]], layout: s
     return rename(sd, rules, layout)
 
 
+#: slots of :func:`two_way` templates → the text they stand for
+_SLOTS = {"<i>": r"(\d+)", "<bn>": BN, "<p>": r"(weight|bias)"}
+_SLOT = re.compile("(" + "|".join(_SLOTS) + ")")
+
+
+def two_way(pairs: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Rename rules both ways, (theirs → ours, ours → theirs), from ``(theirs, ours)`` key templates.
+
+    A template is a literal key but for slots that stand for the same text on both sides, in the same order:
+    ``<i>`` a block index (digits), ``<bn>`` a BatchNorm entry (``BN``), ``<p>`` ``weight`` or ``bias``. E.g.
+    ``("s2.pathway0_res<i>.branch1.weight", "layer1.<i>.downsample.0.weight")`` renames
+    ``s2.pathway0_res3.branch1.weight`` to ``layer1.3.downsample.0.weight`` and back.
+    """
+    pairs = list(pairs)
+    return [_rule(theirs, ours) for theirs, ours in pairs], [_rule(ours, theirs) for theirs, ours in pairs]
+
+
+def _rule(src: str, dst: str) -> tuple[str, str]:
+    """(regex, replacement) renaming keys of template ``src`` to template ``dst``."""
+    assert _SLOT.findall(src) == _SLOT.findall(dst), f"templates {src!r} and {dst!r} need the same slots"
+    pattern = "".join(_SLOTS.get(part, re.escape(part)) for part in _SLOT.split(src))
+    group = itertools.count(1)
+    return pattern, _SLOT.sub(lambda _: rf"\g<{next(group)}>", dst)
+
+
+def tpgz_rules(conv: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Both-way rules (:func:`two_way`) of the plain non-local block of the CGNL and BAT repositories
+    (``SpatialNL``, ``NonLocal``): convs ``t, p, g, z`` (our θ, φ, g, W_z) with entries ``conv`` (``"weight"``,
+    or ``"<p>"`` when they have biases) and the BN ``bn`` after W_z (our ``norm``)."""
+    convs = [(f"{t}.{conv}", f"{ours}.{conv}") for t, ours in (("t", "theta"), ("p", "phi"), ("g", "g"), ("z", "conv_out"))]
+    return two_way([*convs, ("bn.<bn>", "norm.<bn>")])
+
+
 def convert_block(block: Mapping[str, Tensor], source: str, where: str) -> StateDict:
     """``convert_state_dict`` for one operator block; an unknown key is a CheckpointError naming the block."""
     from nlviz.io.convert import convert_state_dict
@@ -118,6 +152,19 @@ def split_ops(sd: Mapping[str, Tensor], pattern: str) -> tuple[StateDict, dict[t
         else:
             rest[key] = value
     return rest, dict(sorted(blocks.items()))
+
+
+def nonlocal_spec(
+    stage: int, index: int, weights: StateDict, options: dict[str, Any]
+) -> tuple[dict[str, Any], StateDict]:
+    """A converted non-local block after residual block ``index`` of ``layer{stage}``: its block spec
+    (``options`` plus ``inter_channels`` when g's output C' is not C/2) and its weights under
+    ``layer{stage}.nl{index}.``."""
+    c_inner, c = weights["g.weight"].shape[:2]
+    if c_inner != c // 2:
+        options = {**options, "inter_channels": int(c_inner)}
+    spec = {"op": "nonlocal", "stage": stage, "index": index, "options": options}
+    return spec, {f"layer{stage}.nl{index}.{k}": v for k, v in weights.items()}
 
 
 def hint(text: str, table: Mapping[str, str]) -> str | None:

@@ -32,16 +32,14 @@ from nlviz.io.layouts.base import (
     placement,
     rename_all,
     split_ops,
+    tpgz_rules,
 )
 from nlviz.io.layouts.torchvision import IMAGENET_INPUT, PATTERNS, image_args
 from nlviz.io.sources.bat import to_bat
 
 NAME = "bat"
 _OP_KEY = r"layer(\d)\.nl(\d+)\.(.+)"
-_NL = [(rf"{t}\.(weight|bias)", rf"{o}.\1") for t, o in (("t", "theta"), ("p", "phi"), ("g", "g"), ("z", "conv_out"))]
-_NL += [(rf"bn\.{BN}", r"norm.\1")]
-_NL_INVERSE = [(rf"{o}\.(weight|bias)", rf"{t}.\1") for t, o in (("t", "theta"), ("p", "phi"), ("g", "g"), ("z", "conv_out"))]
-_NL_INVERSE += [(rf"norm\.{BN}", r"bn.\1")]
+_NL, _NL_INVERSE = tpgz_rules("<p>")
 
 
 def block_spec(block: StateDict, where: str = "BATBlock") -> tuple[str, dict[str, Any], StateDict]:

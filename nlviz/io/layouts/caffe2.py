@@ -43,35 +43,40 @@ from nlviz.io.layouts.base import (
     Layout,
     backbone_state,
     our_ops,
-    placement,
     rename_all,
     resolve_variant,
     split_ops,
+    two_way,
     video_input,
     video_r50_arch,
 )
-from nlviz.io.layouts.slowfast import nonlocal_specs
+from nlviz.io.layouts.slowfast import MODE, block_conventions, nonlocal_specs
 from nlviz.io.sources.nonlocal_block import to_slowfast
 
 NAME = "caffe2"
 VARIANTS = {"softmax": "softmax(θᵀφ / √C') (embedded gaussian; the released models)", "dot_product": "θᵀφ / N_k"}
-_MODE = {"softmax": "embedded_gaussian", "dot_product": "dot_product"}
 _BN = {"s": "weight", "b": "bias", "rm": "running_mean", "riv": "running_var"}
 _SOLVER = r"(.+_momentum|lr|model_iter)"
 _NL_KEY = r"nonlocal_conv([34])_(\d+)_(.+)"
 _EPS = 1e-5
 
 
-def _rules() -> list[tuple[str, str]]:
-    rules = [(r"conv1_w", "conv1.weight"), (r"pred_w", "fc.weight"), (r"pred_b", "fc.bias"), (_SOLVER, "")]
-    rules += [(rf"res_conv1_bn_{c}", f"bn1.{ours}") for c, ours in _BN.items()]
+def _pairs() -> list[tuple[str, str]]:
+    """(blob name, our key) templates of the backbone (:func:`~nlviz.io.layouts.base.two_way`)."""
+    pairs = [("conv1_w", "conv1.weight"), ("pred_w", "fc.weight"), ("pred_b", "fc.bias")]
+    pairs += [(f"res_conv1_bn_{c}", f"bn1.{ours}") for c, ours in _BN.items()]
     for s in range(2, 6):
+        res, layer = f"res{s}_<i>", f"layer{s - 1}.<i>"
         for letter, k in (("a", 1), ("b", 2), ("c", 3)):
-            rules.append((rf"res{s}_(\d+)_branch2{letter}_w", rf"layer{s - 1}.\1.conv{k}.weight"))
-            rules += [(rf"res{s}_(\d+)_branch2{letter}_bn_{c}", rf"layer{s - 1}.\1.bn{k}.{o}") for c, o in _BN.items()]
-        rules.append((rf"res{s}_(\d+)_branch1_w", rf"layer{s - 1}.\1.downsample.0.weight"))
-        rules += [(rf"res{s}_(\d+)_branch1_bn_{c}", rf"layer{s - 1}.\1.downsample.1.{o}") for c, o in _BN.items()]
-    return rules
+            pairs.append((f"{res}_branch2{letter}_w", f"{layer}.conv{k}.weight"))
+            pairs += [(f"{res}_branch2{letter}_bn_{c}", f"{layer}.bn{k}.{o}") for c, o in _BN.items()]
+        pairs.append((f"{res}_branch1_w", f"{layer}.downsample.0.weight"))
+        pairs += [(f"{res}_branch1_bn_{c}", f"{layer}.downsample.1.{o}") for c, o in _BN.items()]
+    return pairs
+
+
+_FROM_BLOBS, _TO_BLOBS = two_way(_pairs())
+_RULES = [*_FROM_BLOBS, (_SOLVER, "")]
 
 
 def _complete_bn(state: dict[str, Tensor], prefix: str) -> bool:
@@ -87,7 +92,7 @@ def _complete_bn(state: dict[str, Tensor], prefix: str) -> bool:
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     blobs = {k: v.float() if v.is_floating_point() else v for k, v in ckpt.state.items()}
     rest, blocks = split_ops(blobs, _NL_KEY)
-    ours = rename_all(rest, _rules(), NAME)
+    ours = rename_all(rest, _RULES, NAME)
     if "fc.weight" in ours:
         ours["fc.weight"] = ours["fc.weight"].reshape(ours["fc.weight"].shape[0], -1)
     affine = [_complete_bn(ours, k.removesuffix(".weight")) for k in list(ours) if re.search(r"(bn\d?|downsample\.1)\.weight$", k)]
@@ -104,7 +109,7 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
                 block[f"{part}_b"] = torch.zeros(block[f"{part}_w"].shape[0])
         if "bn_s" in block and "bn_rm" not in block:  # NONLOCAL.USE_AFFINE
             block["bn_rm"], block["bn_riv"] = torch.zeros_like(block["bn_s"]), torch.full_like(block["bn_s"], 1 - _EPS)
-    specs, nl_state = nonlocal_specs(blocks, _MODE[inst], "before_conv", inst == "softmax", "nonlocal_conv{res}_{i}")
+    specs, nl_state = nonlocal_specs(blocks, MODE[inst], "before_conv", inst == "softmax", "nonlocal_conv{res}_{i}")
     ours.update(nl_state)
     args.update(conv1_stride_t=1, pool1_stride_t=1, pool1_padding=0, pool2=True, blocks=specs)
     card = {
@@ -112,10 +117,7 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
         "variant_from": inst_from,
         "conventions": {
             "family": "video-nonlocal-net Caffe2 " + ("I3D" if arch == "r50_i3d" else "C2D") + " ResNet-50",
-            "instantiation": VARIANTS[inst],
-            "scale": "1/√C' before the softmax" if inst == "softmax" else "none (÷N_k)",
-            "pooling": "max-pool 1×2×2 of x before the φ and g convs",
-            "placement": placement(specs),
+            **block_conventions(inst, VARIANTS, specs),
             "zero_init": "BN after W_z starts at γ=0 (NONLOCAL.BN_INIT_GAMMA); trained weights replace it",
             "geometry": "conv1/pool1 temporal stride 1, pool1 without padding, pool2 2×1×1 after res2",
             "batchnorm": "frozen (AffineNd) layers loaded as BN with mean 0, var 1−eps" if any(affine) else "SpatialBN",
@@ -129,28 +131,16 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
 def export(model: nn.Module) -> StateDict:
     """Our model → Caffe2 blob names (as tensors; no solver state, no BN step counters)."""
     state = {k: v for k, v in backbone_state(model).items() if not k.endswith("num_batches_tracked")}
-    out = rename_all(state, _inverse_rules(), f"{NAME} (export)")
+    out = rename_all(state, _TO_BLOBS, f"{NAME} (export)")
     for s, i, op in our_ops(model):
         out.update({f"nonlocal_conv{s + 1}_{i}_{k}": v for k, v in to_slowfast(op.state_dict(), caffe2=True).items()})
     return out
 
 
-def _inverse_rules() -> list[tuple[str, str]]:
-    rules = [(r"conv1\.weight", "conv1_w"), (r"fc\.weight", "pred_w"), (r"fc\.bias", "pred_b")]
-    rules += [(rf"bn1\.{o}", f"res_conv1_bn_{c}") for c, o in _BN.items()]
-    for s in range(1, 5):
-        for letter, k in (("a", 1), ("b", 2), ("c", 3)):
-            rules.append((rf"layer{s}\.(\d+)\.conv{k}\.weight", rf"res{s + 1}_\1_branch2{letter}_w"))
-            rules += [(rf"layer{s}\.(\d+)\.bn{k}\.{o}", rf"res{s + 1}_\1_branch2{letter}_bn_{c}") for c, o in _BN.items()]
-        rules.append((rf"layer{s}\.(\d+)\.downsample\.0\.weight", rf"res{s + 1}_\1_branch1_w"))
-        rules += [(rf"layer{s}\.(\d+)\.downsample\.1\.{o}", rf"res{s + 1}_\1_branch1_bn_{c}") for c, o in _BN.items()]
-    return rules
-
-
 LAYOUT = Layout(
     name=NAME,
     summary="video-nonlocal-net Caffe2 pickle ({'blobs': ...}; res{S}_{i}_branch*, nonlocal_conv{S}_{i}_*)",
-    patterns=(*(p for p, _ in _rules()), _NL_KEY),
+    patterns=(*(p for p, _ in _RULES), _NL_KEY),
     specific=(_NL_KEY,),
     variants=VARIANTS,
     build=build,

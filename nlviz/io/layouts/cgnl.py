@@ -36,6 +36,7 @@ from nlviz.io.layouts.base import (
     our_ops,
     rename_all,
     resolve_variant,
+    tpgz_rules,
 )
 from nlviz.io.layouts.torchvision import PATTERNS, image_args, image_input
 from nlviz.io.sources.cgnl import to_cgnl
@@ -47,10 +48,7 @@ VARIANTS = {
     "nl": "SpatialNL: embedded gaussian with 1/√C' scale, no subsampling",
 }
 _OP_KEYS = r"layer3\.(\d+)\.(t|p|g|z)\.weight|layer3\.(\d+)\.(gn|bn)\..+"
-_NL_NAMES = [(r"t\.weight", "theta.weight"), (r"p\.weight", "phi.weight"), (r"g\.weight", "g.weight"),
-             (r"z\.weight", "conv_out.weight"), (rf"bn\.{BN}", r"norm.\1")]
-_NL_INVERSE = [(r"theta\.weight", "t.weight"), (r"phi\.weight", "p.weight"), (r"g\.weight", "g.weight"),
-               (r"conv_out\.weight", "z.weight"), (rf"norm\.{BN}", r"bn.\1")]
+_NL_NAMES, _NL_INVERSE = tpgz_rules("weight")
 
 
 def _groups(block: StateDict) -> int:

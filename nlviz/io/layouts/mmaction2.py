@@ -35,6 +35,7 @@ from nlviz.io.layouts.base import (
     backbone_state,
     config_value,
     convert_block,
+    nonlocal_spec,
     op_state,
     our_ops,
     placement,
@@ -135,11 +136,9 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
             "pool": "after_conv",
             "use_scale": use_scale if mode == "embedded_gaussian" else False,
         }
-        c_inner, c = converted[(s, i)]["g.weight"].shape[:2]
-        if c_inner != c // 2:
-            options["inter_channels"] = int(c_inner)
-        specs.append({"op": "nonlocal", "stage": s, "index": i, "options": options})
-        ours.update({f"layer{s}.nl{i}.{k}": v for k, v in converted[(s, i)].items()})
+        spec, weights = nonlocal_spec(s, i, converted[(s, i)], options)
+        specs.append(spec)
+        ours.update(weights)
     args.update(geometry, blocks=specs)
     scale = "1/√C' before the softmax" if (mode == "embedded_gaussian" and use_scale) else "none"
     card = {

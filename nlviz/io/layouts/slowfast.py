@@ -16,24 +16,26 @@ The head of a SlowFast model applies softmax in eval mode; ``forward`` here retu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from torch import nn
 
 from nlviz.io.convert import StateDict
 from nlviz.io.layouts.base import (
-    BN,
     Checkpoint,
     Converted,
     Layout,
     backbone_state,
     config_value,
     convert_block,
+    nonlocal_spec,
     our_ops,
     placement,
     rename_all,
     resolve_variant,
     split_ops,
+    two_way,
     video_input,
     video_r50_arch,
 )
@@ -43,44 +45,27 @@ NAME = "slowfast"
 VARIANTS = {"softmax": "softmax(θᵀφ / √C') (embedded gaussian)", "dot_product": "θᵀφ / N_k"}
 MODE = {"softmax": "embedded_gaussian", "dot_product": "dot_product"}
 _CONV = {"a": 1, "b": 2, "c": 3}
-_RULES = [
-    (r"s1\.pathway0_stem\.conv\.weight", "conv1.weight"),
-    (rf"s1\.pathway0_stem\.bn\.{BN}", r"bn1.\1"),
-    (r"s2\.pathway0_res(\d+)\.branch2\.([abc])\.weight", None),  # filled per stage below
-    (r"head\.projection\.(weight|bias)", r"fc.\1"),
-]
 _NL_KEY = r"s(\d)\.pathway0_nonlocal(\d+)\.(.+)"
 
 
-def _rules() -> list[tuple[str, str]]:
-    rules = [r for r in _RULES if r[1] is not None]
+def _pairs() -> list[tuple[str, str]]:
+    """(SlowFast key, our key) templates of the backbone (:func:`~nlviz.io.layouts.base.two_way`)."""
+    pairs = [
+        ("s1.pathway0_stem.conv.weight", "conv1.weight"),
+        ("s1.pathway0_stem.bn.<bn>", "bn1.<bn>"),
+        ("head.projection.<p>", "fc.<p>"),
+    ]
     for s in range(2, 6):
+        res, layer = f"s{s}.pathway0_res<i>", f"layer{s - 1}.<i>"
         for letter, k in _CONV.items():
-            rules += [
-                (rf"s{s}\.pathway0_res(\d+)\.branch2\.{letter}\.weight", rf"layer{s - 1}.\1.conv{k}.weight"),
-                (rf"s{s}\.pathway0_res(\d+)\.branch2\.{letter}_bn\.{BN}", rf"layer{s - 1}.\1.bn{k}.\2"),
-            ]
-        rules += [
-            (rf"s{s}\.pathway0_res(\d+)\.branch1\.weight", rf"layer{s - 1}.\1.downsample.0.weight"),
-            (rf"s{s}\.pathway0_res(\d+)\.branch1_bn\.{BN}", rf"layer{s - 1}.\1.downsample.1.\2"),
-        ]
-    return rules
+            pairs += [(f"{res}.branch2.{letter}.weight", f"{layer}.conv{k}.weight"),
+                      (f"{res}.branch2.{letter}_bn.<bn>", f"{layer}.bn{k}.<bn>")]  # fmt: skip
+        pairs += [(f"{res}.branch1.weight", f"{layer}.downsample.0.weight"),
+                  (f"{res}.branch1_bn.<bn>", f"{layer}.downsample.1.<bn>")]  # fmt: skip
+    return pairs
 
 
-def _inverse() -> list[tuple[str, str]]:
-    rules = [(r"conv1\.weight", "s1.pathway0_stem.conv.weight"), (rf"bn1\.{BN}", r"s1.pathway0_stem.bn.\1"),
-             (r"fc\.(weight|bias)", r"head.projection.\1")]
-    for s in range(1, 5):
-        for letter, k in _CONV.items():
-            rules += [
-                (rf"layer{s}\.(\d+)\.conv{k}\.weight", rf"s{s + 1}.pathway0_res\1.branch2.{letter}.weight"),
-                (rf"layer{s}\.(\d+)\.bn{k}\.{BN}", rf"s{s + 1}.pathway0_res\1.branch2.{letter}_bn.\2"),
-            ]
-        rules += [
-            (rf"layer{s}\.(\d+)\.downsample\.0\.weight", rf"s{s + 1}.pathway0_res\1.branch1.weight"),
-            (rf"layer{s}\.(\d+)\.downsample\.1\.{BN}", rf"s{s + 1}.pathway0_res\1.branch1_bn.\2"),
-        ]
-    return rules
+_RULES, _INVERSE = two_way(_pairs())
 
 
 def nonlocal_specs(
@@ -92,18 +77,26 @@ def nonlocal_specs(
     specs, state = [], {}
     for (res, i), block in blocks.items():
         converted = convert_block(block, "slowfast", name.format(res=res, i=i))
-        c_inner, c = converted["g.weight"].shape[:2]
-        options: dict[str, Any] = {"mode": mode, "dim": 3, "sub_sample": True, "pool": pool, "use_scale": use_scale}
-        if c_inner != c // 2:
-            options["inter_channels"] = int(c_inner)
-        specs.append({"op": "nonlocal", "stage": res - 1, "index": i, "options": options})
-        state.update({f"layer{res - 1}.nl{i}.{k}": v for k, v in converted.items()})
+        options = {"mode": mode, "dim": 3, "sub_sample": True, "pool": pool, "use_scale": use_scale}
+        spec, weights = nonlocal_spec(res - 1, i, converted, options)
+        specs.append(spec)
+        state.update(weights)
     return specs, state
+
+
+def block_conventions(inst: str, variants: Mapping[str, str], specs: list[dict[str, Any]]) -> dict[str, str]:
+    """The card conventions SlowFast and Caffe2 non-local blocks share, for instantiation ``inst``."""
+    return {
+        "instantiation": variants[inst],
+        "scale": "1/√C' before the softmax" if inst == "softmax" else "none (÷N_k)",
+        "pooling": "max-pool 1×2×2 of x before the φ and g convs",
+        "placement": placement(specs),
+    }
 
 
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     rest, blocks = split_ops(ckpt.state, _NL_KEY)
-    ours = rename_all(rest, _rules(), NAME)
+    ours = rename_all(rest, _RULES, NAME)
     arch, args = video_r50_arch(ckpt, ours)
     inflate = args.get("inflate") or [[0] * 3, [0] * 4, [0] * 6, [0] * 3]
     slow = args.get("stem_kernel_t", 1) == 1 and not any(inflate[0] + inflate[1]) and all(inflate[2] + inflate[3])
@@ -122,10 +115,7 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
         "variant_from": inst_from,
         "conventions": {
             "family": f"SlowFast {model_arch} ResNet-50 (MODEL.ARCH)",
-            "instantiation": VARIANTS[inst],
-            "scale": "1/√C' before the softmax" if inst == "softmax" else "none (÷N_k)",
-            "pooling": "max-pool 1×2×2 of x before the φ and g convs",
-            "placement": placement(specs),
+            **block_conventions(inst, VARIANTS, specs),
             "zero_init": "BN after W_z zero-initialized (γ=0) in training; trained weights replace it",
             "geometry": {k: args[k] for k in ("conv1_stride_t", "pool1_stride_t", "pool1_padding", "pool2")},
             "head": "SlowFast's head applies softmax in eval; nlviz forward returns logits",
@@ -138,7 +128,7 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
 
 def export(model: nn.Module) -> StateDict:
     """Our model → SlowFast ``model_state`` names (BN of the blocks named ``bn``)."""
-    out = rename_all(backbone_state(model), _inverse(), f"{NAME} (export)")
+    out = rename_all(backbone_state(model), _INVERSE, f"{NAME} (export)")
     for s, i, op in our_ops(model):
         out.update({f"s{s + 1}.pathway0_nonlocal{i}.{k}": v for k, v in to_slowfast(op.state_dict()).items()})
     return out
@@ -147,7 +137,7 @@ def export(model: nn.Module) -> StateDict:
 LAYOUT = Layout(
     name=NAME,
     summary="PySlowFast C2D/I3D/Slow ResNet-50 (s{2..5}.pathway0_res{i}, s{3,4}.pathway0_nonlocal{i})",
-    patterns=(*(p for p, _ in _rules()), _NL_KEY),
+    patterns=(*(p for p, _ in _RULES), _NL_KEY),
     specific=(_NL_KEY,),
     variants=VARIANTS,
     build=build,
