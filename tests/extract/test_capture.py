@@ -126,37 +126,40 @@ def test_unknown_block_and_unrecorded_block(c2d):
 
 
 def test_concurrent_captures_do_not_mix(c2d):
-    """Two threads capture one shared model with different clips; each sees only its own tensors."""
-    xs = [torch.randn(1, 3, 4, 16, 16), torch.randn(1, 3, 4, 16, 16) * 3]
+    """8 threads capture one shared model with different clips; each gets exactly its single-threaded result."""
+    n = 8
+    xs = [torch.randn(1, 3, 4, 16, 16) * (1 + i) for i in range(n)]
     expected = []
     for x in xs:
         with nlviz.capture(c2d) as rec:
             c2d(x)
-        expected.append(rec.affinity(rec.blocks[0], [(1, 3, 3)]).weights)
-    barrier = threading.Barrier(2)
-    results: dict[int, torch.Tensor] = {}
+        expected.append({b: rec.affinity(b, [(1, 3, 3), (3, 0, 1)]).weights for b in rec.blocks})
+    barrier = threading.Barrier(n)
+    results: dict[int, dict[str, torch.Tensor]] = {}
     errors = []
 
     def work(i):
         try:
             with nlviz.capture(c2d) as rec:
-                barrier.wait()  # both captures are open: both sets of hooks are on the model
+                barrier.wait()  # all captures are open: all n sets of hooks are on the model
                 for _ in range(3):
                     c2d(xs[i])
                 barrier.wait()
-            results[i] = rec.affinity(rec.blocks[0], [(1, 3, 3)]).weights
+            results[i] = {b: rec.affinity(b, [(1, 3, 3), (3, 0, 1)]).weights for b in rec.blocks}
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors
-    for i in range(2):
-        torch.testing.assert_close(results[i], expected[i], rtol=0, atol=0)
-    assert not torch.allclose(expected[0], expected[1])
+    for i in range(n):
+        assert results[i].keys() == expected[i].keys()
+        for b in expected[i]:
+            torch.testing.assert_close(results[i][b], expected[i][b], rtol=0, atol=0)
+    assert not torch.allclose(expected[0]["layer2.nl0"], expected[1]["layer2.nl0"])
     assert _all_hooks(c2d) == 0
 
 
