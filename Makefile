@@ -44,6 +44,8 @@ test: $(TEST_STAMP) browser lint
 
 bench: $(TEST_STAMP)
 	$(PY) bench/ops.py
+	$(PY) bench/query.py
+	$(PY) bench/export.py
 
 zoo: $(RUN_STAMP)
 	$(PY) -m nlviz.train.zoo
