@@ -1,21 +1,21 @@
-"""nlviz — home page. Thin: it only calls library functions (no torch.nn, no hooks)."""
+"""nlviz — the Streamlit app: the entry script. It only lays out the pages (``nlviz app`` / ``make run`` start it).
+
+Every page calls library functions (``nlviz.session``, ``nlviz.render``); state lives in ``state.py``, cached
+models and forward passes in ``resources.py``, the shared sidebar and query picker in ``widgets.py``. The pages
+sit in ``app_pages/`` (not ``pages/``: Streamlit would also auto-register a ``pages/`` folder, and deep links
+would then bypass this script).
+"""
 
 import streamlit as st
 
-from nlviz.io.checkpoint import zoo_cards
-
-st.set_page_config(page_title="nlviz", layout="wide")
-st.title("nlviz — what do non-local operators attend to?")
-st.write(
-    "Pick a model from the zoo below. The interactive pages (Explore, Compare, BA-Transform, Analysis, "
-    "Attribution, Export) arrive with the app issue; this page lists the shipped checkpoints."
-)
-cards = zoo_cards()
-if not cards:
-    st.info("No checkpoints found in checkpoints/. Run `make zoo` to train them.")
-else:
-    st.dataframe(
-        [{"name": c["name"], "operator": c.get("operator", "none"), "task": c.get("task", {}).get("name", ""),
-          "top-1": c.get("metrics", {}).get("top1"), "params": c.get("params")} for c in cards],
-        use_container_width=True,
-    )
+st.set_page_config(page_title="nlviz", page_icon=":material/center_focus_strong:", layout="wide")
+pages = [
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/ads_click:", default=True),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("app_pages/bat.py", title="BA-Transform", icon=":material/grid_on:"),
+    st.Page("app_pages/analysis.py", title="Analysis", icon=":material/analytics:"),
+    st.Page("app_pages/attribution.py", title="Attribution", icon=":material/search_insights:"),
+    st.Page("app_pages/export.py", title="Export", icon=":material/download:"),
+    st.Page("app_pages/zoo.py", title="Model zoo", icon=":material/inventory_2:"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,49 @@
+"""Compare: the same click in 2–4 models or blocks side by side, with difference maps and a divergence table."""
+
+import resources
+import state
+import streamlit as st
+import widgets
+
+from nlviz import session
+from nlviz.render import compare_figure
+
+state.init()
+st.header("Compare — one click, several operators")
+ctx = widgets.context()
+if ctx is None or not ctx.block:
+    st.stop()
+s = st.session_state
+shape = (ctx.lm.video, ctx.lm.frames, ctx.lm.size)
+candidates = []
+for card in session.models.zoo_models():
+    if card["operator"] != "none":
+        lm = resources.model(card["name"])
+        if (lm.video, lm.frames, lm.size) == shape:
+            candidates += [f"{lm.name} :: {b}" for b in lm.blocks]
+candidates = [c for c in candidates if c != f"{ctx.lm.name} :: {ctx.block}"]
+s.compare = [c for c in s.compare if c in candidates] or candidates[:3]
+if not candidates:
+    st.info("No other model or block reads this input at the same size yet (the zoo may still be training): "
+            "the comparison below has one row.")  # fmt: skip
+st.multiselect("compare with (same input size as the model in the sidebar)", candidates, key="compare",
+               max_selections=3)  # fmt: skip
+
+
+@st.fragment
+def panel() -> None:
+    view = widgets.query_view(ctx)
+    entries = [(f"{ctx.lm.label} {ctx.block}", ctx.result, ctx.block)]
+    for item in s.compare:
+        name, block = item.split(" :: ")
+        label = f"{resources.model(name).label} {block}"
+        entries.append((label, resources.result(name, ctx.lm.name, ctx.kind, ctx.arg), block))
+    cview, _, rows = session.compare.compare(entries, view.point, ctx.opts)
+    st.plotly_chart(compare_figure(cview, panel_size=ctx.opts.panel_size), key="compare_fig", theme=None,
+                    width="content")  # fmt: skip
+    if rows:
+        st.subheader("Where the variants disagree (each against the first row)")
+        st.dataframe(rows, hide_index=True)
+
+
+panel()

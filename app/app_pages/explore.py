@@ -1,0 +1,36 @@
+"""Explore: click any pixel of any frame and see where that position attends in every frame of a block."""
+
+import state
+import streamlit as st
+import widgets
+
+from nlviz.render import arrow_figure, heatmap_figure, profile_figure
+
+state.init()
+st.header("Explore — where does a position attend?")
+ctx = widgets.context()
+if ctx is None or not ctx.block:
+    st.stop()
+res = ctx.result
+st.caption(f"{ctx.lm.label}: predicted **{res.class_names[res.predicted]}** (p = {float(res.probs.max()):.2f})"
+           + (f", ground truth **{res.class_names[ctx.data.label]}**" if ctx.data.label is not None else ""))
+
+
+@st.fragment
+def panel() -> None:
+    view = widgets.query_view(ctx)
+    size = ctx.opts.panel_size
+    st.plotly_chart(arrow_figure(view.scene, panel_size=size), key="arrows", theme=None, width="content")
+    if st.toggle("interactive per-frame heatmaps (hover values; the strip above shows the same maps)", key="hover"):
+        st.plotly_chart(heatmap_figure(view.scene, panel_size=size), key="heatmaps", theme=None, width="content")
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(profile_figure(view.profile, query_frame=view.query_key_frame), key="profile", theme=None)
+    with right:
+        st.subheader("Per-query statistics")
+        st.dataframe([{"statistic": k, "value": v} for k, v in view.stats.items()], hide_index=True)
+    st.subheader(f"Top-{len(view.topk)} key cells")
+    st.dataframe(view.topk, hide_index=True)
+
+
+panel()

@@ -1,0 +1,158 @@
+"""Widgets every page shares: the sidebar (model, input, block, view options, uploads) and the query picker (the
+clickable frame strip plus the numeric (t, y, x) inputs that mirror it). Library calls only."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import resources
+import state
+import streamlit as st
+from streamlit_image_coordinates import streamlit_image_coordinates
+
+from nlviz import session
+from nlviz.data import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from nlviz.io.checkpoint import zoo_dir
+from nlviz.render.colormap import COLORMAPS
+
+
+@dataclass
+class Context:
+    """What a page shows: the model, the input as it reads it, the forward result, the block, view options."""
+
+    lm: Any
+    data: Any
+    result: Any
+    block: str
+    opts: Any
+    kind: str  # input kind and argument, as resources.clip/result take them
+    arg: str
+
+
+def _on_ckpt_upload() -> None:
+    files = st.session_state.get("ckpt_upload") or []
+    st.session_state.ckpt_pending = [(f.name, f.getvalue()) for f in files] or None
+    st.session_state.upload_error = None
+
+
+def _on_media_upload() -> None:
+    f = st.session_state.get("media_upload")
+    st.session_state.media_pending = (f.name, f.getvalue()) if f else None
+    st.session_state.upload_error = None
+
+
+def _process_uploads() -> None:
+    """Load pending uploads before the widgets they select are drawn; a failure is kept as a message."""
+    s = st.session_state
+    try:
+        if s.ckpt_pending:
+            files, s.ckpt_pending = s.ckpt_pending, None
+            lm = resources.load_upload(files)
+            s.uploaded = {**s.uploaded, lm.name: " + ".join(n for n, _ in files)}
+            s.model = lm.name
+        if s.media_pending:
+            (name, data), s.media_pending = s.media_pending, None
+            path = str(session.clips.save_upload(name, data))
+            if s.model:
+                session.clips.read_upload(resources.model(s.model), path, name)  # check it before switching to it
+            s.media_path, s.input_kind = path, "upload"
+    except ValueError as e:
+        s.upload_error = str(e)
+
+
+def _card_caption(name: str, cards: dict[str, dict]) -> str:
+    if name in st.session_state.uploaded:
+        return f"uploaded checkpoint {st.session_state.uploaded[name]}"
+    c = cards[name]
+    top1 = c.get("metrics", {}).get("top1")
+    task = (c.get("task") or {}).get("name", "?")
+    return f"{c['operator']} · {c['arch']} · task {task}" + (f" · top-1 {top1:.3f}" if top1 is not None else "")
+
+
+def context(block_filter: Any = None) -> Context | None:
+    """Draw the sidebar and return the page's Context (None, with a message shown, when there is nothing to show)."""
+    s = st.session_state
+    _process_uploads()
+    cards = {c["name"]: c for c in session.models.zoo_models() if c["operator"] != "none"}
+    names = list(cards) + list(s.uploaded)
+    if s.upload_error:
+        st.error(s.upload_error)
+    side = st.sidebar
+    with side.expander("Upload a checkpoint (.pth/.pt/.pkl, or .safetensors + .json)"):
+        st.file_uploader("checkpoint", accept_multiple_files=True, key="ckpt_upload", on_change=_on_ckpt_upload)
+    if not names:
+        st.warning(f"No models with non-local operators found in {zoo_dir()} — run `make zoo` to "
+                   "train the zoo, set NLVIZ_CHECKPOINTS to a folder of checkpoints, or upload one (sidebar).")  # fmt: skip
+        return None
+    if s.model not in names:
+        s.model = session.models.default_model(list(cards.values())) or names[0]
+    side.selectbox("model", names, key="model")
+    side.caption(_card_caption(s.model, cards))
+    try:
+        lm = resources.model(s.model)
+    except ValueError as e:
+        st.error(str(e))
+        return None
+    kinds = [k for k in session.clips.INPUT_KINDS if k != "synthetic" or lm.task]
+    if s.input_kind not in kinds:
+        s.input_kind = kinds[0]
+    kind = side.radio("input", kinds, key="input_kind", horizontal=True)
+    if kind == "upload":
+        exts = [e.lstrip(".") for e in VIDEO_EXTENSIONS + IMAGE_EXTENSIONS]
+        side.file_uploader("video or image", type=exts, key="media_upload", on_change=_on_media_upload)
+        if not s.media_path:
+            st.info("Upload a video or an image in the sidebar (or choose another input).")
+            return None
+        arg = s.media_path
+    else:
+        arg = str(side.number_input("clip index", 0, 9999, step=1, key="input_index"))
+    try:
+        result = resources.result(s.model, s.model, kind, arg)
+    except ValueError as e:
+        st.error(str(e))
+        return None
+    state.follow_input(result.data)
+    blocks = block_filter(result) if block_filter else result.blocks
+    if not blocks:
+        return Context(lm, result.data, result, "", state.options(), kind, arg)
+    if s.block not in blocks:
+        s.block = blocks[0]
+    side.selectbox("block", blocks, key="block")
+    _view_options(side)
+    return Context(lm, result.data, result, s.block, state.options(), kind, arg)
+
+
+def _view_options(side: Any) -> None:
+    with side.expander("view options"):
+        st.slider("top-k arrows", 1, 100, key="k")
+        st.selectbox("frames shown", ["all", 2, 3, 4, 6, 8], key="frames")
+        st.selectbox("groups / heads", ["mean", "max"], key="groups")
+        st.selectbox("colormap", ["auto", *COLORMAPS], key="colormap")
+        st.radio("color range", ["query", "fixed"], key="norm", horizontal=True)
+        if st.session_state.norm == "fixed":
+            st.number_input("vmin", key="vmin", format="%.4g")
+            st.number_input("vmax", key="vmax", format="%.4g")
+        st.slider("panel size (px)", 48, 192, step=16, key="panel")
+
+
+def query_view(ctx: Context) -> Any:
+    """The query picker (call inside a fragment): apply a new click, draw the strip and the (t, y, x) inputs,
+    and return the QueryView of the selected point."""
+    s = st.session_state
+    shape = ctx.data.shape
+    click = s.get("strip_click")
+    if click and click.get("unix_time") != s.strip_seen:
+        s.strip_seen = click.get("unix_time")
+        grid = session.strip.strip_layout(shape, ctx.opts.panel_size)
+        p = session.strip.strip_point(grid, shape[0], click["x"], click["y"], click["width"], click["height"])
+        if p is not None:
+            state.set_point(p)
+    view = session.views.explore(ctx.result, ctx.block, state.point(), ctx.opts)
+    st.caption("Click any pixel of any frame. Overlaid: the query's weights in every frame, on the color scale of the "
+               "arrow plot's color bar; the red box is the query cell.")  # fmt: skip
+    streamlit_image_coordinates(session.strip.click_strip(view.scene, ctx.opts.panel_size).image, key="strip_click",
+                                cursor="crosshair")  # fmt: skip
+    cols = st.columns([1, 1, 1, 3])
+    for col, key, n, name in zip(cols, ("q_t", "q_y", "q_x"), shape, ("frame t", "row y", "column x")):
+        col.number_input(name, 0, n - 1, step=1, key=key)
+    cols[3].markdown(f"**query cell** (t,y,x) = `{view.cell}` of `{ctx.block}`  \n{ctx.data.description}")
+    return view

@@ -1,0 +1,82 @@
+"""Export the current view: the ViewSpec that reproduces it with ``nlviz export``, the files the exporter writes
+for it (PNG / MP4 / HTML / JSON, through :func:`nlviz.render.job.render_input` — the batch exporter's own code),
+and instant PNG/JSON bytes of the view on screen.
+
+The spec names the model (zoo name or checkpoint path), the one block, the query as an explicit *cell* of that
+block, and the view options; ``input_frames``/``input_size`` and ``seed`` are pinned to what the app read, so
+the exported files show the same clip and numbers as the screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from nlviz.session.results import Result, query_cell
+from nlviz.session.views import QueryView, ViewOptions
+
+
+def view_spec(result: Result, block: str, point: Any, opts: ViewOptions, formats: list[str] | tuple[str, ...]) -> Any:
+    """The ViewSpec of the view of ``point`` on ``block`` (see the module docstring)."""
+    from nlviz.viewspec import ViewSpec
+
+    lm = result.model
+    cell = query_cell(result, block, point)
+    norm = list(opts.normalization) if isinstance(opts.normalization, (list, tuple)) else opts.normalization
+    return ViewSpec.from_dict({
+        "version": 1, "models": [lm.name], "blocks": [block],
+        "queries": {"mode": "explicit", "units": "cells", "points": [list(cell)]},
+        "k": opts.k, "colormap": opts.colormap, "normalization": norm, "groups": opts.groups,
+        "frames": list(opts.frames) if isinstance(opts.frames, (list, tuple)) else opts.frames,
+        "formats": list(formats), "input_frames": lm.frames if lm.video else None, "input_size": lm.size,
+        "seed": lm.seed, "panel_size": max(16, opts.panel_size), "plotlyjs": "inline",
+    })  # fmt: skip
+
+
+def input_id(result: Result) -> str:
+    """The exporter's folder name for the result's input (``synthetic-3``, ``clip_mp4`` ...)."""
+    from nlviz.export import expand_inputs
+
+    src = result.data.source
+    return src.replace(":", "-") if src.startswith("synthetic:") else expand_inputs([src])[0].id
+
+
+def command_line(result: Result, spec_path: str = "view.json", out: str = "out/") -> str:
+    """The ``nlviz export`` command that writes the same files (a synthetic clip I is input ``synthetic:I+1``,
+    which exports clips 0…I; this one lands in ``out/synthetic-I/``)."""
+    src = result.data.source
+    arg = f"synthetic:{int(src.split(':', 1)[1]) + 1}" if src.startswith("synthetic:") else src
+    return f"nlviz export --spec {spec_path} --input {arg} --out {out}"
+
+
+def export(result: Result, block: str, point: Any, opts: ViewOptions, formats: list[str], out_dir: str | Path) -> list[Path]:
+    """Write the view's files into ``out_dir/<input id>/`` with the batch exporter; returns their paths."""
+    from nlviz.render.job import render_input
+
+    if not formats:
+        raise ValueError("choose at least one format to export (png, mp4, html, json)")
+    spec = view_spec(result, block, point, opts, formats)
+    lm = replace(result.model, blocks=[block])
+    out = Path(out_dir)
+    written = render_input(result.data.source, input_id(result), spec, [lm], out)
+    return [out / p for p in written]
+
+
+def png_views(view: QueryView, opts: ViewOptions) -> dict[str, bytes]:
+    """PNG bytes of the arrow plot and the heatmaps of the view on screen (OpenCV back end)."""
+    from nlviz.render import arrow_image, heatmap_image
+    from nlviz.render.files import png_bytes
+
+    size = max(16, opts.panel_size)
+    return {"arrows.png": png_bytes(arrow_image(view.scene, panel_size=size)),
+            "heatmap.png": png_bytes(heatmap_image(view.scene, panel_size=size))}  # fmt: skip
+
+
+def json_view(result: Result, view: QueryView) -> str:
+    """The exporter's JSON record (top-k, centers, profile ...) of the view on screen."""
+    from nlviz.render.data import affinity_record
+    from nlviz.render.files import json_text
+
+    return json_text(affinity_record(view.aff, [view.scene], model=result.model.name, block=view.block,
+                                     input=result.data.source))  # fmt: skip

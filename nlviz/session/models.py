@@ -1,0 +1,146 @@
+"""Models for an interactive session: the zoo list, the default choice, and loading by name or from uploads.
+
+A loaded model is a :class:`nlviz.render.job.LoadedModel` (the model in eval mode plus what reading inputs for
+it needs: frames, size, normalization, synthetic task, data seed, operator blocks) — the same record the batch
+exporter uses, so a view shown in the app and the files ``nlviz export`` writes see the same inputs.
+
+Uploaded checkpoints are written to a private folder and read only through :func:`nlviz.load_model`
+(safetensors, or ``torch.load(weights_only=True)``): nothing in an uploaded file is executed. Any problem —
+too large, wrong kind of file, unreadable, weights that match no known layout — is an :class:`UploadError`
+whose message names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from nlviz.render.job import LoadedModel
+
+#: the model the app opens on when it exists
+DEFAULT_MODEL = "st_nl_embedded"
+#: uploaded checkpoints larger than this are refused (bytes)
+MAX_CHECKPOINT_BYTES = 200 * 2**20
+#: one-file checkpoint formats (public layouts, read weights-only)
+PICKLE_SUFFIXES = (".pth", ".pt", ".pyth", ".pkl", ".tar", ".bin", ".ckpt")
+#: model-input side used when a checkpoint does not record its input size
+FALLBACK_SIZE = 224
+
+
+class UploadError(ValueError):
+    """An uploaded file that cannot be used; ``str(err)`` names the file and says what is wrong."""
+
+
+def upload_dir() -> Path:
+    """The folder uploads are written to (one per machine user; files are named by their content hash)."""
+    d = Path(tempfile.gettempdir()) / "nlviz-uploads"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def digest(*parts: bytes) -> str:
+    """A short content hash (16 hex digits) of one or more byte strings."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(hashlib.sha256(p).digest())
+    return h.hexdigest()[:16]
+
+
+def safe_filename(name: str) -> str:
+    """An uploaded file's base name reduced to safe characters (no folders, no leading dots)."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(str(name)).name).lstrip(".")
+    return base or "upload"
+
+
+def zoo_models() -> list[dict[str, Any]]:
+    """The zoo cards (``nlviz models``), each with ``name``, ``operator`` ("none" for baselines), ``task``."""
+    from nlviz.io.checkpoint import zoo_cards
+
+    return [c | {"operator": c.get("operator", "none")} for c in zoo_cards()]
+
+
+def default_model(cards: list[dict[str, Any]]) -> str | None:
+    """``st_nl_embedded`` if present, else the first model with a non-local operator, else the first; None if
+    the zoo is empty."""
+    names = [c["name"] for c in cards]
+    if DEFAULT_MODEL in names:
+        return DEFAULT_MODEL
+    with_ops = [c["name"] for c in cards if c["operator"] != "none"]
+    return (with_ops or names or [None])[0]
+
+
+def describe(name: str, model: Any) -> LoadedModel:
+    """The LoadedModel of a model (every operator block selected); a model without operator blocks raises a
+    ValueError that says so."""
+    from nlviz.render.job import describe_model
+    from nlviz.viewspec import ViewSpec
+
+    lm = describe_model(name, model, ViewSpec())
+    if lm.size is None:
+        lm.size = FALLBACK_SIZE
+    return lm
+
+
+def load(name: str) -> LoadedModel:
+    """A zoo model (or checkpoint path) by name, in eval mode."""
+    import nlviz
+
+    return describe(name, nlviz.load_model(name))
+
+
+def save_checkpoint_upload(files: list[tuple[str, bytes]], *, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Path:
+    """Write uploaded checkpoint files under :func:`upload_dir` and return the path to load.
+
+    ``files`` is one public checkpoint (``.pth``, ``.pt``, ``.pyth``, ``.pkl``, ``.pth.tar`` ...) or an nlviz
+    checkpoint's two files (``NAME.safetensors`` + ``NAME.json``, written with one stem).
+    """
+    if not files:
+        raise UploadError("no checkpoint file uploaded")
+    for name, data in files:
+        if len(data) > max_bytes:
+            raise UploadError(f"{name}: {len(data) / 2**20:.1f} MB is over the {max_bytes / 2**20:.0f} MB upload limit")
+        if not data:
+            raise UploadError(f"{name}: the file is empty (0 bytes)")
+    suffixes = {Path(n).suffix.lower(): (n, d) for n, d in files}
+    folder = upload_dir() / digest(*(d for _, d in files))
+    folder.mkdir(parents=True, exist_ok=True)
+    if set(suffixes) == {".safetensors", ".json"} and len(files) == 2:
+        stem = Path(safe_filename(suffixes[".json"][0])).stem or "model"  # one stem: the card names the weights
+        for suffix, (_, data) in suffixes.items():
+            _write(folder / f"{stem}{suffix}", data)
+        return folder / f"{stem}.json"
+    if len(files) == 1 and Path(files[0][0]).suffix.lower() in PICKLE_SUFFIXES:
+        name, data = files[0]
+        path = folder / safe_filename(name)
+        _write(path, data)
+        return path
+    names = ", ".join(n for n, _ in files)
+    if suffixes.keys() & {".safetensors", ".json"}:
+        raise UploadError(f"{names}: an nlviz checkpoint is two files, NAME.safetensors and NAME.json; upload both together")
+    raise UploadError(f"{names}: not a checkpoint; upload one of {list(PICKLE_SUFFIXES)} or a .safetensors + .json pair")
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def load_upload(
+    files: list[tuple[str, bytes]], *, max_bytes: int = MAX_CHECKPOINT_BYTES, loader: Any = None
+) -> LoadedModel:
+    """Save and load uploaded checkpoint files (see :func:`save_checkpoint_upload`); every failure is an
+    UploadError. ``loader(path)`` loads the saved file (default :func:`load`; the app passes its cached one)."""
+    path = save_checkpoint_upload(files, max_bytes=max_bytes)
+    shown = " + ".join(n for n, _ in files)
+    try:
+        return (loader or load)(str(path))
+    except ValueError as e:  # CheckpointError and friends already name the file and the problem
+        msg = str(e).replace(f"{path.parent}{os.sep}", "")  # the private upload folder means nothing to the user
+        raise UploadError(msg if msg.startswith(path.name) else f"{shown}: {msg}") from None
+    except Exception as e:  # noqa: BLE001 - an untrusted file: any failure becomes a message, never a traceback
+        raise UploadError(f"{shown}: cannot be loaded as a checkpoint ({type(e).__name__}: {e})") from None

@@ -1,0 +1,135 @@
+"""What the Explore view shows for one clicked point: the Scene (arrows and heatmaps draw from it), the top-k
+table, the per-query statistics and the temporal profile — all from one exact Affinity row.
+
+Options mirror the ViewSpec fields of the same names (``k``, ``frames``, ``groups``, ``colormap``,
+``normalization``, ``panel_size``), so the view can be exported as it is (:mod:`nlviz.session.exporting`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nlviz.session.results import Result, clamp_point, query_affinity, query_cell
+
+#: per-query statistics (nlviz.analysis.query_stats) as shown: key → label
+STAT_LABELS = {
+    "spatial_distance": "mean spatial distance (input px)",
+    "temporal_distance": "mean temporal distance (input frames)",
+    "entropy": "normalized entropy (0 = one key, 1 = uniform)",
+    "topk_mass": "mass on the top-k keys",
+    "same_frame_mass": "mass in the query's own frame(s)",
+}
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """How a query is shown (the ViewSpec fields of the same names).
+
+    ``frames``: key-grid frames shown ("all", a count N, or a list); ``groups``: "mean", "max" or one group
+    index; ``normalization``: "query" (the row's own color range) or a fixed (vmin, vmax).
+    """
+
+    k: int = 20
+    frames: Any = "all"
+    groups: Any = "mean"
+    colormap: str = "auto"
+    normalization: Any = "query"
+    panel_size: int = 112
+
+
+@dataclass
+class QueryView:
+    """One query of one block: ``point`` (model-input pixel), ``cell`` (query cell), the Affinity row, the Scene,
+    and the numbers beside the figures."""
+
+    block: str
+    point: tuple[int, int, int]
+    cell: tuple[int, int, int]
+    aff: Any
+    scene: Any
+    topk: list[dict[str, Any]]
+    stats: dict[str, float]
+    profile: dict[str, np.ndarray]
+    query_key_frame: int
+
+
+def scene_of(result: Result, aff: Any, opts: ViewOptions, title: str) -> Any:
+    """The Scene of query 0 of ``aff`` on the result's clip, with the options' k, frames, groups and scale."""
+    from nlviz.render import make_scene
+
+    fixed = tuple(opts.normalization) if isinstance(opts.normalization, (list, tuple)) else None
+    return make_scene(result.data.clip.frames, aff, 0, k=opts.k, show=opts.frames, groups=opts.groups,
+                      cmap=opts.colormap, fixed=fixed, title=title)  # fmt: skip
+
+
+def topk_rows(scene: Any) -> list[dict[str, Any]]:
+    """The Scene's top-k key cells, strongest first: rank, key cell, the input frame it starts at, its center
+    (y, x) in input pixels, and its weight."""
+    geo = scene.geometry.key
+    centers = geo.cell_center(scene.top_cells) if len(scene.top_cells) else np.zeros((0, 3))
+    return [
+        {"rank": i + 1, "key cell (t,y,x)": "({},{},{})".format(*(int(v) for v in cell)),
+         "frame": int(geo.cell_frames(int(cell[0]))[0]), "center (y,x) px": f"({c[1]:.1f}, {c[2]:.1f})",
+         "weight": float(w)}
+        for i, (cell, w, c) in enumerate(zip(scene.top_cells, scene.top_weights, centers))
+    ]  # fmt: skip
+
+
+def query_numbers(aff: Any, k: int) -> dict[str, float]:
+    """The per-query statistics of the (single) row of ``aff``, averaged over groups (NaN for an all-zero row)."""
+    from nlviz.analysis import query_stats
+
+    out = {}
+    for name, v in query_stats(aff, k=k).items():  # (B, G, Q)
+        label = STAT_LABELS[name].replace("top-k", f"top-{min(k, aff.rows().shape[-1])}")
+        out[label] = float(v[0, :, 0].double().nanmean())
+    return out
+
+
+def explore(result: Result, block: str, point: Any, opts: ViewOptions | None = None) -> QueryView:
+    """Everything the Explore page shows for ``point`` (t, y, x) in model-input pixels on ``block``."""
+    from nlviz.render import temporal_profile
+
+    opts = opts or ViewOptions()
+    point = clamp_point(result.data, point)
+    cell = query_cell(result, block, point)
+    aff = query_affinity(result, block, point)
+    title = f"{result.model.label} | {block} | query cell (t,y,x)=({cell[0]},{cell[1]},{cell[2]})"
+    scene = scene_of(result, aff, opts, title)
+    prof = temporal_profile(aff, opts.groups)[0]  # (Tk,)
+    qk = scene.key_frames[scene.query_panel]
+    return QueryView(block, point, cell, aff, scene, topk_rows(scene), query_numbers(aff, opts.k),
+                     {f"query {cell}": prof}, int(qk))  # fmt: skip
+
+
+def bat_blocks(result: Result) -> list[str]:
+    """The blocks of the result that are BA-Transforms (they expose P̃ and Q̃)."""
+    return [b for b in result.blocks if result.rec.record(b).op.family == "bat"]
+
+
+def bat(result: Result, block: str, point: Any, opts: ViewOptions | None = None) -> tuple[Any, list[dict[str, Any]]]:
+    """(BatView, per-group check rows) of the query at ``point``: row i of P̃, column j of Q̃ (their sums), T̃[t, t]
+    when there is a temporal transform, and max |effective − T̃[t,t]·P̃[i,:]⊗Q̃[:,j]| (0 up to rounding: the
+    effective map of the query in its own frame is exactly that outer product)."""
+    from nlviz.render import bat_view
+
+    opts = opts or ViewOptions()
+    if block not in bat_blocks(result):
+        raise ValueError(f"block {block!r} is not a BA-Transform; BAT blocks of this model: {bat_blocks(result)}")
+    aff = query_affinity(result, block, point)
+    view = bat_view(aff, 0, cmap=opts.colormap)
+    t, i, j = view.query_cell
+    rows = []
+    for g in range(view.groups):
+        factor = float(view.T[g, t, t]) if view.T is not None else 1.0
+        outer = factor * np.outer(view.P[g, i], view.Q[g, :, j])  # (Hk, Wk)
+        row = {"group": g, "P̃ row i sum": float(view.P[g, i].sum()), "Q̃ column j sum": float(view.Q[g, :, j].sum())}
+        if view.T is not None:
+            row["T̃[t,t]"] = factor
+        row |= {"effective map sum": float(view.effective[g].sum()),
+                "max |effective − T̃·P̃ᵢ⊗Q̃ⱼ|": float(np.abs(view.effective[g] - outer).max())}  # fmt: skip
+        rows.append(row)
+    return view, rows

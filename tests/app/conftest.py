@@ -1,0 +1,29 @@
+"""Fixtures for the app tests: a tiny random zoo (no training) as NLVIZ_CHECKPOINTS, app/ on sys.path, and
+Streamlit's resource caches cleared so a test never sees models of another zoo."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from app_helpers import app_on_path, tiny_zoo
+
+
+@pytest.fixture(scope="session")
+def zoo_dir(tmp_path_factory):
+    return tiny_zoo(tmp_path_factory.mktemp("zoo"))
+
+
+@pytest.fixture
+def zoo(zoo_dir, monkeypatch):
+    """The tiny zoo as the checkpoint folder, app/ importable, caches cleared (before and after)."""
+    import streamlit as st
+    import torch
+
+    torch.set_num_threads(1)
+    monkeypatch.setenv("NLVIZ_CHECKPOINTS", str(zoo_dir))
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
+    app_on_path()
+    st.cache_resource.clear()
+    yield zoo_dir
+    st.cache_resource.clear()

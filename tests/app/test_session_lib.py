@@ -1,0 +1,174 @@
+"""nlviz.session: what the app shows equals what the library computes directly; clicks map to the right pixel;
+comparisons and BAT checks give the exact numbers; the exporter writes the view."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from app_helpers import direct
+
+import nlviz
+from nlviz import session
+
+
+def test_default_model_prefers_embedded_then_nl_then_first():
+    cards = [{"name": "a_base", "operator": "none"}, {"name": "b_bat", "operator": "bat"}]
+    assert session.models.default_model(cards) == "b_bat"
+    assert session.models.default_model(cards + [{"name": "st_nl_embedded", "operator": "nonlocal"}]) == "st_nl_embedded"
+    assert session.models.default_model([{"name": "a_base", "operator": "none"}]) == "a_base"
+    assert session.models.default_model([]) is None
+
+
+def test_explore_topk_and_stats_equal_direct_affinity(zoo):
+    lm = session.models.load("tiny_nl_embedded")
+    result = session.results.run(lm, session.clips.synthetic(lm, 2))
+    _, clip, rec, logits = direct("tiny_nl_embedded", 2)
+    assert torch.allclose(result.logits, logits, atol=1e-6)
+    block = rec.blocks[0]
+    view = session.views.explore(result, block, (3, 20, 9), session.ViewOptions(k=7))
+    cell = tuple(int(v) for v in rec.geometry(block).query.cell_at(3, 20, 9)[0])
+    assert view.cell == cell == (3, 5, 2)  # 32 px over an 8-cell grid: 4 px per cell
+    top = rec.affinity(block, [cell]).topk(7)
+    got_w = np.array([r["weight"] for r in view.topk])
+    np.testing.assert_allclose(got_w, top.weights[0, 0, 0].numpy(), rtol=1e-6, atol=1e-9)
+    got_cells = [r["key cell (t,y,x)"] for r in view.topk]
+    assert got_cells == ["({},{},{})".format(*c) for c in top.cells[0, 0, 0].tolist()]
+    assert sum(view.profile[f"query {cell}"]) == pytest.approx(1.0, abs=1e-5)  # softmax: one row sums to 1
+    ent = nlviz.analysis.normalized_entropy(rec.affinity(block, [cell]))
+    assert view.stats["normalized entropy (0 = one key, 1 = uniform)"] == pytest.approx(float(ent[0, 0, 0]), abs=1e-9)
+
+
+def test_strip_click_maps_back_to_the_pixel():
+    grid = session.strip.strip_layout((8, 32, 32), panel_size=96)
+    assert (grid.rows, grid.cols, grid.scale) == (1, 8, 3)
+    for point in [(0, 0, 0), (5, 20, 8), (7, 31, 31)]:
+        x, y = session.strip.point_on_strip(grid, point)
+        h, w = grid.size
+        assert session.strip.strip_point(grid, 8, x + 0.5, y + 0.5, w, h) == point
+        # the same click on the strip shown at 60 % of its size
+        assert session.strip.strip_point(grid, 8, (x + 0.5) * 0.6, (y + 0.5) * 0.6, w * 0.6, h * 0.6) == point
+    assert session.strip.strip_point(grid, 8, 2.0, 2.0, grid.size[1], grid.size[0]) is None  # the title band
+    two_rows = session.strip.strip_layout((12, 16, 16), panel_size=48)
+    x, y = session.strip.point_on_strip(two_rows, (10, 3, 4))
+    assert (two_rows.rows, two_rows.cols) == (2, 8)
+    assert session.strip.strip_point(two_rows, 12, x, y, two_rows.size[1], two_rows.size[0]) == (10, 3, 4)
+
+
+def test_compare_divergence_equals_direct(zoo):
+    from nlviz.analysis import js_divergence, topk_iou
+    from nlviz.analysis.mass import grid_mass
+
+    a, b = (session.models.load(n) for n in ("tiny_nl_embedded", "tiny_nl_dot"))
+    data = session.clips.synthetic(a, 1)
+    ra, rb = session.results.run(a, data), session.results.run(b, data)
+    block = ra.blocks[0]
+    _, rows = session.compare.compare([("a", ra, block), ("a again", ra, block)], (2, 10, 10))[1:]
+    assert rows[0]["JS divergence"] == pytest.approx(0.0, abs=1e-12) and rows[0]["top-20 overlap (IoU)"] == 1.0
+    cview, _, rows = session.compare.compare([("emb", ra, block), ("dot", rb, block)], (2, 10, 10))
+    cell = [(2, 2, 2)]
+    ma = grid_mass(direct("tiny_nl_embedded", 1)[2].affinity(block, cell))[0, 0, 0]
+    mb = grid_mass(direct("tiny_nl_dot", 1)[2].affinity(block, cell))[0, 0, 0]
+    assert rows[0]["JS divergence"] == pytest.approx(float(js_divergence(mb.flatten(), ma.flatten())), abs=1e-9)
+    assert rows[0]["top-20 overlap (IoU)"] == pytest.approx(topk_iou(mb, ma, 20))
+    assert cview.maps.shape == (2, 4, 32, 32) and cview.diffs.shape == (1, 4, 32, 32)
+
+
+def test_compare_refuses_a_different_clip(zoo):
+    lm = session.models.load("tiny_nl_embedded")
+    r0, r1 = (session.results.run(lm, session.clips.synthetic(lm, i)) for i in (0, 1))
+    with pytest.raises(ValueError, match="compare one clip"):
+        session.compare.compare([("a", r0, r0.blocks[0]), ("b", r1, r1.blocks[0])], (0, 0, 0))
+
+
+def test_bat_effective_map_is_the_outer_product(zoo):
+    lm = session.models.load("tiny_bat3d")
+    result = session.results.run(lm, session.clips.synthetic(lm, 0))
+    block = session.views.bat_blocks(result)[0]
+    view, rows = session.views.bat(result, block, (1, 13, 30))
+    t, i, j = view.query_cell
+    assert (t, i, j) == (1, 3, 7)
+    p = result.rec.affinity(block, [(t, i, j)]).extras["P"][0]  # (G, T, H, H)
+    assert len(rows) == 2
+    for g, row in enumerate(rows):
+        assert row["P̃ row i sum"] == pytest.approx(float(p[g, t, i].double().sum()), abs=1e-9)
+        assert row["P̃ row i sum"] == pytest.approx(1.0, abs=1e-5)
+        assert row["max |effective − T̃·P̃ᵢ⊗Q̃ⱼ|"] < 1e-6
+    with pytest.raises(ValueError, match="not a BA-Transform"):
+        lm2 = session.models.load("tiny_nl_embedded")
+        session.views.bat(session.results.run(lm2, session.clips.synthetic(lm2, 0)), "layer3.nl0", (0, 0, 0))
+
+
+def test_summary_rows_equal_block_stats(zoo):
+    from nlviz.analysis import block_stats, query_independence
+
+    lm = session.models.load("tiny_nl_embedded")
+    result = session.results.run(lm, session.clips.synthetic(lm, 0))
+    rows = session.summary.block_rows(result, sample=512, k=20)
+    _, _, rec, _ = direct("tiny_nl_embedded", 0)
+    ref = block_stats(rec, "layer3.nl0", sample=512, k=20).to_dict()
+    assert rows[0]["queries"] == 256 and rows[0]["normalized entropy"] == pytest.approx(ref["entropy"])
+    assert rows[0]["spatial distance (px)"] == pytest.approx(ref["spatial_distance"])
+    assert rows[0]["query independence (JS)"] == pytest.approx(float(query_independence(rec, "layer3.nl0", pairs=1024).mean()))
+    objects = session.summary.object_rows(result)
+    assert {r["queries on"].split()[0] for r in objects} == {"cue", "target"}
+    assert all(0 <= r["chance (itself)"] <= 1 for r in objects)
+
+
+def test_export_writes_the_view_and_a_reproducible_spec(zoo, tmp_path):
+    from nlviz.viewspec import ViewSpec
+
+    lm = session.models.load("tiny_nl_embedded")
+    result = session.results.run(lm, session.clips.synthetic(lm, 1))
+    opts = session.ViewOptions(k=5)
+    paths = session.exporting.export(result, "layer3.nl0", (2, 17, 14), opts, ["png", "json"], tmp_path)
+    names = sorted(p.name for p in paths)
+    assert "tiny_nl_embedded__layer3.nl0_q00_arrows.png" in names and all(p.is_file() for p in paths)
+    record = __import__("json").loads((tmp_path / "synthetic-1" / "tiny_nl_embedded__layer3.nl0.json").read_text())
+    view = session.views.explore(result, "layer3.nl0", (2, 17, 14), opts)
+    assert record["queries"][0]["cell"] == list(view.cell)
+    np.testing.assert_allclose([t["weight"] for t in record["queries"][0]["topk"]], [r["weight"] for r in view.topk],
+                               rtol=1e-6)  # fmt: skip
+    spec = ViewSpec.from_dict(__import__("json").loads(
+        session.exporting.view_spec(result, "layer3.nl0", (2, 17, 14), opts, ["png"]).to_json()))  # fmt: skip
+    assert spec.queries.points == ((2, 4, 3),) and spec.seed == 3 and spec.models == ("tiny_nl_embedded",)
+    assert session.exporting.command_line(result) == "nlviz export --spec view.json --input synthetic:2 --out out/"
+
+
+def test_sample_video_is_read_like_a_video(zoo):
+    lm = session.models.load("tiny_nl_embedded")
+    data = session.clips.sample_video(lm, 0)
+    assert data.shape == (4, 32, 32) and data.masks is None
+    g = data.clip.geometry
+    assert g.source_size == (64, 96) and g.crop_box == (0, 8, 32, 40)  # the 16-px side bands are cropped away
+    result = session.results.run(lm, data)
+    assert result.logits.shape == (1, 4)
+
+
+@pytest.mark.parametrize("name", ["tiny_nl_sub", "tiny_bat2d", "tiny_cgnl", "tiny_sb"])
+def test_every_operator_family_goes_through_the_views(zoo, tmp_path, name, monkeypatch):
+    """Subsampled keys, per-frame BAT, signed linear contributions: explore/compare/summary/export all work, and
+    a comparison against the plain NL block (another key grid) moves mass without losing any."""
+    from app_helpers import save_tiny
+
+    from nlviz.session.compare import mass_on
+
+    save_tiny(tmp_path, name)
+    for other in ("tiny_nl_embedded",):
+        (tmp_path / f"{other}.json").symlink_to(zoo / f"{other}.json")
+        (tmp_path / f"{other}.safetensors").symlink_to(zoo / f"{other}.safetensors")
+    monkeypatch.setenv("NLVIZ_CHECKPOINTS", str(tmp_path))
+    lm, ref = session.models.load(name), session.models.load("tiny_nl_embedded")
+    data = session.clips.synthetic(lm, 0)
+    r, r_ref = session.results.run(lm, data), session.results.run(ref, data)
+    block = r.blocks[0]
+    view = session.views.explore(r, block, (2, 9, 21))
+    assert view.cell == (2, 2, 5) and len(view.topk) == 20
+    assert float(mass_on(view.aff, (4, 8, 8)).sum()) == pytest.approx(1.0, abs=1e-9)
+    _, _, rows = session.compare.compare([("ref", r_ref, "layer3.nl0"), (name, r, block)], (2, 9, 21))
+    assert 0 <= rows[0]["JS divergence"] <= 1
+    assert len(session.summary.block_rows(r)) == 1
+    if block in session.views.bat_blocks(r):
+        assert max(row["max |effective − T̃·P̃ᵢ⊗Q̃ⱼ|"] for row in session.views.bat(r, block, (2, 9, 21))[1]) < 1e-6
+    paths = session.exporting.export(r, block, (2, 9, 21), session.ViewOptions(), ["json"], tmp_path / "out")
+    assert any(p.suffix == ".npz" for p in paths)
