@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.nlviz-run
 TEST_STAMP := $(VENV)/.nlviz-test
 PORT ?= 8501
 
-.PHONY: run test lint bench zoo browser clean
+.PHONY: run test lint bench zoo browser docs-images clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -49,6 +49,17 @@ bench: $(TEST_STAMP)
 
 zoo: $(RUN_STAMP)
 	$(PY) -m nlviz.train.zoo
+
+# README images: the Explore page after a click (real browser) and a Fig. 3-style export from a zoo model.
+DOCS_TMP := $(shell mktemp -d -u /tmp/nlviz-docs.XXXX)
+docs-images: $(TEST_STAMP) browser
+	mkdir -p docs/images $(DOCS_TMP)
+	NLVIZ_ARTIFACTS=$(DOCS_TMP)/shots $(PY) -m pytest -q -p no:cacheprovider tests/app/test_app_browser.py
+	cp $(DOCS_TMP)/shots/explore_after_click.png docs/images/explore_after_click.png
+	$(VENV)/bin/nlviz export --model st_nl_gaussian --input synthetic:1 --out $(DOCS_TMP)/fig3 \
+	  --query 5,9,27 --top-k 20 --format png --quiet
+	cp $(DOCS_TMP)/fig3/synthetic-0/st_nl_gaussian__layer3.nl0_q00_arrows.png docs/images/fig3_export.png
+	rm -rf $(DOCS_TMP)
 
 clean:
 	rm -rf $(VENV)
