@@ -122,6 +122,6 @@ def compare_figure(view: CompareView, *, panel_size: int = 128, alpha: float = A
                 tr.showlegend = False
                 fig.add_trace(tr)
     ax2 = coloraxis(view.diff_scale)
-    ax2["colorbar"] |= dict(x=1.1)
+    ax2["colorbar"] |= dict(x=1.22)  # right of the first colorbar's title, not over it
     fig.update_layout(coloraxis=coloraxis(view.scale), coloraxis2=ax2)
     return fig

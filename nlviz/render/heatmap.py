@@ -83,11 +83,8 @@ def heatmap_traces(scene: Scene, grid: Any, row: int = 0, alpha: float = ALPHA, 
 
 def coloraxis(scale: ColorScale) -> dict:
     """A plotly ``coloraxis`` for ``scale`` (shared by several heatmaps: one colorbar)."""
-    ticks = scale.ticks(3)
-    return dict(
-        colorscale=colormap.plotly_colorscale(scale.cmap), cmin=scale.vmin, cmax=scale.vmax,
-        colorbar=dict(title=dict(text=scale.label, side="right"), tickvals=ticks, len=0.9),
-    )  # fmt: skip
+    return dict(colorscale=colormap.plotly_colorscale(scale.cmap), cmin=scale.vmin, cmax=scale.vmax,
+                colorbar=plotly_parts.colorbar(scale))
 
 
 def heatmap_figure(scene: Scene, *, panel_size: int = 160, alpha: float = ALPHA) -> Any:

@@ -48,16 +48,21 @@ def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140) -> Any
     return fig
 
 
+def colorbar(scale: ColorScale, **extra: Any) -> dict:
+    """A plotly colorbar for ``scale``: its label (what the weights are) and 3 formatted ticks."""
+    ticks = scale.ticks(3)
+    return dict(title=dict(text=scale.label, side="right"), tickvals=ticks, ticktext=[format_value(t) for t in ticks],
+                len=0.9, **extra)
+
+
 def colorbar_trace(scale: ColorScale, *, x: float = 1.02, name: str = "scale") -> Any:
     """An invisible marker whose colorbar shows ``scale`` with its label (what the weights are)."""
-    ticks = scale.ticks(3)
     return go().Scatter(
         x=[None], y=[None], mode="markers", name=name, showlegend=False, hoverinfo="skip",
         marker=dict(
             color=[scale.vmin], cmin=scale.vmin, cmax=scale.vmax, colorscale=colormap.plotly_colorscale(scale.cmap),
             showscale=True,
-            colorbar=dict(title=dict(text=scale.label, side="right"), x=x, tickvals=ticks,
-                          ticktext=[format_value(t) for t in ticks], len=0.9),
+            colorbar=colorbar(scale, x=x),
         ),
     )  # fmt: skip
 
