@@ -4,6 +4,7 @@ Streamlit's resource caches cleared so a test never sees models of another zoo."
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 from app_helpers import app_on_path, tiny_zoo
@@ -25,5 +26,9 @@ def zoo(zoo_dir, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
     app_on_path()
     st.cache_resource.clear()
+    main = sys.modules["__main__"]
     yield zoo_dir
     st.cache_resource.clear()
+    # AppTest leaves the last page script as __main__; a later "spawn" worker pool (nlviz export --workers)
+    # would re-run that page in every child and die. Put pytest's __main__ back.
+    sys.modules["__main__"] = main
