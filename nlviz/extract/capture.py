@@ -100,15 +100,10 @@ class Recording:
 
 
 def _named_ops(model: nn.Module) -> list[tuple[str, NonLocalOp, int]]:
-    """(name, op, per_frame flag) for the operator blocks of ``model`` (outermost NonLocalOps only)."""
-    from nlviz.models.adapter import PerFrame
+    """(name, op, per_frame flag) for the operator blocks of ``model``, in forward order."""
+    from nlviz.models import is_per_frame, operator_blocks
 
-    found: list[tuple[str, NonLocalOp, int]] = []
-    adapters = {name for name, m in model.named_modules() if isinstance(m, PerFrame)}
-    for name, m in model.named_modules():
-        if isinstance(m, NonLocalOp) and not any(name.startswith(f"{p}.") for p, _, _ in found):
-            found.append((name, m, int(name.rpartition(".")[0] in adapters)))
-    return found
+    return [(name, op, int(is_per_frame(model, name))) for name, op in operator_blocks(model)]
 
 
 @contextlib.contextmanager
