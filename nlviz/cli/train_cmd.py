@@ -20,9 +20,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", action="store_true", help="continue from OUT/NAME.state.pt if present")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     for f in fields(TrainConfig):
-        kind = json.loads if f.name in ("args", "task_params") else type(getattr(TrainConfig(), f.name))
+        default = getattr(TrainConfig(), f.name)
+        kind = json.loads if isinstance(default, dict) else type(default)
         t.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, default=None,
-                       help=f"{f.metadata['help']} (default {getattr(TrainConfig(), f.name)!r})")
+                       help=f"{f.metadata['help']} (default {default!r})")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="evaluate a model on fresh clips of its task",

@@ -25,6 +25,7 @@ class TrainConfig:
     lr: float = field(default=2e-3, metadata={"help": 'peak learning rate'})
     weight_decay: float = field(default=0.05, metadata={"help": 'weight decay (not applied to norms and biases)'})
     momentum: float = field(default=0.9, metadata={"help": 'SGD momentum (Nesterov)'})
+    lr_mult: dict[str, float] = field(default_factory=dict, metadata={"help": 'per-parameter learning-rate multipliers as JSON {glob: factor} on parameter names (first match wins), e.g. {"*.nl0.theta.*": 0.1}'})
     warmup: int = field(default=30, metadata={"help": 'linear warmup steps before the cosine decay'})
     grad_clip: float = field(default=1.0, metadata={"help": 'clip the gradient norm (0 = off)'})
     seed: int = field(default=0, metadata={"help": 'seed of the model init and of the training-data stream'})
@@ -41,6 +42,11 @@ class TrainConfig:
         for k in ("steps", "batch_size", "micro_batches", "eval_num"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be ≥ 1, got {getattr(self, k)}")
+        if not isinstance(self.lr_mult, dict):
+            raise ValueError(f"lr_mult must be a JSON object {{glob: factor}}, got {self.lr_mult!r}")
+        for pattern, factor in self.lr_mult.items():
+            if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0:
+                raise ValueError(f"lr_mult[{pattern!r}] must be a positive number, got {factor!r}")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:

@@ -43,13 +43,37 @@ def build(cfg: TrainConfig) -> tuple[nn.Module, Any, dict[str, Any]]:
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW or SGD; no weight decay on norms and biases (1-D parameters)."""
-    decay = [p for p in model.parameters() if p.requires_grad and p.dim() > 1]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() <= 1]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    """AdamW or SGD; no weight decay on norms and biases (1-D parameters).
+
+    ``cfg.lr_mult`` scales the learning rate of parameters whose qualified name matches a glob (the first
+    matching pattern wins); a pattern that matches no parameter is an error, so a typo cannot pass silently.
+    """
+    from fnmatch import fnmatchcase
+
+    patterns = list(cfg.lr_mult.items())
+    used: set[str] = set()
+    groups: dict[tuple[float, bool], list[nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        mult = 1.0
+        for pattern, factor in patterns:
+            if fnmatchcase(name, pattern):
+                mult = float(factor)
+                used.add(pattern)
+                break
+        groups.setdefault((mult, p.dim() > 1), []).append(p)
+    unused = [p for p, _ in patterns if p not in used]
+    if unused:
+        names = [n for n, _ in model.named_parameters()]
+        raise ValueError(f"lr_mult pattern(s) {unused} match no parameter of {cfg.arch}; names look like "
+                         f"{names[:3] + names[-3:]}")
+    # the default groups first (decay, then no decay) so a run without lr_mult has the usual two groups
+    param_groups = [{"params": params, "weight_decay": cfg.weight_decay if decay else 0.0, "lr": cfg.lr * mult}
+                    for (mult, decay), params in sorted(groups.items(), key=lambda kv: (kv[0][0] != 1.0, not kv[0][1]))]
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=cfg.lr)
-    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
+        return torch.optim.AdamW(param_groups, lr=cfg.lr)
+    return torch.optim.SGD(param_groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
 
 
 def lr_factor(step: int, cfg: TrainConfig) -> float:

@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 import nlviz
 from nlviz.io.checkpoint import CheckpointError
 from nlviz.train import TrainConfig, evaluate, train
-from nlviz.train.loop import build, lr_factor
+from nlviz.train.loop import build, lr_factor, make_optimizer
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {"widths": [4, 8, 8], "depths": [1, 1, 1], "coords": True,
@@ -91,6 +91,29 @@ def test_lr_schedule_warmup_then_cosine():
     cfg = TrainConfig(steps=100, warmup=10)
     assert lr_factor(0, cfg) == pytest.approx(0.1) and lr_factor(9, cfg) == pytest.approx(1.0)
     assert lr_factor(55, cfg) == pytest.approx(0.5) and lr_factor(100, cfg) == pytest.approx(0.0)
+
+
+def test_lr_mult_scales_matching_parameters_and_rejects_typos(tmp_path):
+    cfg = _cfg(tmp_path, lr_mult={"layer3.nl0.theta.*": 0.1, "*.nl0.phi.weight": 0.5})
+    model, _, _ = build(cfg)
+    opt = make_optimizer(model, cfg)
+    lr_of = {id(p): (g["lr"], g["weight_decay"]) for g in opt.param_groups for p in g["params"]}
+    params = dict(model.named_parameters())
+    assert lr_of[id(params["layer3.nl0.theta.weight"])] == (pytest.approx(3e-4), cfg.weight_decay)
+    assert lr_of[id(params["layer3.nl0.theta.bias"])] == (pytest.approx(3e-4), 0.0)  # biases keep no decay
+    assert lr_of[id(params["layer3.nl0.phi.weight"])][0] == pytest.approx(1.5e-3)
+    assert lr_of[id(params["layer3.nl0.phi.bias"])][0] == pytest.approx(3e-3)
+    assert lr_of[id(params["layer3.nl0.g.weight"])][0] == pytest.approx(3e-3)
+    assert len(lr_of) == len(params)
+    # without lr_mult: the usual two groups (decay, no decay) at the base rate
+    plain = make_optimizer(model, _cfg(tmp_path))
+    assert [(g["lr"], g["weight_decay"]) for g in plain.param_groups] == [(3e-3, 0.05), (3e-3, 0.0)]
+    with pytest.raises(ValueError, match=r"\['\*\.thetaa\.\*'\] match no parameter of tiny_c2d"):
+        make_optimizer(model, _cfg(tmp_path, lr_mult={"*.thetaa.*": 0.1}))
+    with pytest.raises(ValueError, match="must be a positive number"):
+        _cfg(tmp_path, lr_mult={"*": 0})
+    with pytest.raises(ValueError, match="must be a JSON object"):
+        _cfg(tmp_path, lr_mult=[0.1])
 
 
 def test_ddp_two_processes_equal_one_process_with_accumulation(tmp_path):
