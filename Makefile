@@ -42,7 +42,8 @@ lint: $(TEST_STAMP)
 test: $(TEST_STAMP) browser lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
-# Every script rewrites its own section of bench/README.md; the browser test does so only when asked.
+# bench/query.py and the browser test (NLVIZ_BENCH_WRITE=1) rewrite their sections of bench/README.md; ops.py
+# and export.py print markdown tables to paste there.
 bench: $(TEST_STAMP) browser
 	$(PY) bench/ops.py
 	$(PY) bench/query.py

@@ -11,9 +11,10 @@ pairwise weights w_ij of one of four instantiations (N_k = number of keys, after
 Subsampling max-pools the key side (φ and g, never θ) by 2 (1D), 2×2 (2D) or 1×2×2 (3D), flooring odd
 sizes, either after the φ/g convs (mmcv, AlexHex7) or on x before them (Caffe2, SlowFast, pytorchvideo).
 
-The forward never builds the (N_q, N_k) matrix in one piece: softmax modes run through the fused
-``F.scaled_dot_product_attention``; dot product uses θ·(φᵀg)/N_k; concatenation runs ReLU(a_i + b_j)
-over query chunks. ``forward_reference`` builds the explicit weights (for tests only).
+The forward never holds more than 32 MB of (N_q, N_k) weights: softmax modes run two BLAS products up to
+that size (faster on CPU) and the fused ``F.scaled_dot_product_attention`` above it; dot product uses
+θ·(φᵀg)/N_k; concatenation runs ReLU(a_i + b_j) over query chunks. ``forward_reference`` builds the explicit
+weights at any size (for tests only).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ _BN = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 _POOL = {1: (nn.MaxPool1d, 2), 2: (nn.MaxPool2d, (2, 2)), 3: (nn.MaxPool3d, (1, 2, 2))}
 #: bytes of weights one concatenation chunk may hold (forward and recomputed backward)
 CONCAT_CHUNK_BYTES = 32 * 2**20
+#: softmax modes materialize the (B, N_q, N_k) weights (two BLAS products, faster than the fused kernel on CPU:
+#: 1.5–2× for gaussian mode's wide θ) up to this size, and use fused SDPA (no N×N tensor) above it
+SOFTMAX_EXPLICIT_BYTES = 32 * 2**20
 
 
 @OPS.register("nonlocal")
@@ -216,6 +220,9 @@ class NonLocalBlock(NonLocalOp):
         """y = Σ_j w_ij g_j for every query, (B, C', N_q), without the (N_q, N_k) matrix."""
         theta, phi, g = inputs["theta"], inputs["phi"], inputs["g"]  # (B, Cq, Nq), (B, Cq, Nk), (B, C', Nk)
         nk = phi.shape[-1]
+        if self.kind == "softmax" and theta.shape[0] * theta.shape[-1] * nk * theta.element_size() <= SOFTMAX_EXPLICIT_BYTES:
+            logits = torch.baddbmm(theta.new_empty(1, 1, 1), theta.transpose(1, 2), phi, beta=0, alpha=self.scale)
+            return torch.bmm(g, logits.softmax(dim=-1).transpose(1, 2))  # (B, C', Nq)
         if self.kind == "softmax":
             q, k, v = (t.transpose(1, 2).unsqueeze(1) for t in (theta, phi, g))  # (B, 1, N, d)
             d, dv = q.shape[-1], v.shape[-1]

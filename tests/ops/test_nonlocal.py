@@ -3,6 +3,8 @@ recomputed by brute force from the module's own weights, zero-init, and errors f
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -49,6 +51,27 @@ def test_fast_equals_reference_values_and_grads(mode, dim, sub_sample, pool):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
     # the fast path's analytic gradient against finite differences
     assert torch.autograd.gradcheck(op, (x,), eps=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["gaussian", "embedded_gaussian"])
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_softmax_fused_and_explicit_paths_agree(mode, dim, monkeypatch):
+    """Softmax modes switch from two BLAS products to fused SDPA above SOFTMAX_EXPLICIT_BYTES: both are exact."""
+    import nlviz.ops.nonlocal_block as nl
+
+    op = _op(mode, dim, True, "after_conv", torch.float64)
+    x = torch.randn(SHAPES[dim], dtype=torch.float64, requires_grad=True)
+    ref = op.forward_reference(x)
+    upstream = torch.randn_like(ref)
+    g_ref = torch.autograd.grad(ref, [x, *op.parameters()], upstream)
+    for limit in (nl.SOFTMAX_EXPLICIT_BYTES, 0):  # explicit (these shapes are tiny), then forced fused
+        monkeypatch.setattr(nl, "SOFTMAX_EXPLICIT_BYTES", limit)
+        out = op(x)
+        torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
+        for a, b in zip(torch.autograd.grad(out, [x, *op.parameters()], upstream), g_ref):
+            torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
+        with torch.no_grad():  # float32 within the contract's 1e-5
+            torch.testing.assert_close(copy.deepcopy(op).float()(x.float()), ref.float(), rtol=0, atol=1e-5)
 
 
 def test_float32_fast_path_within_1e5_and_trains(monkeypatch):
