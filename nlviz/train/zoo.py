@@ -52,6 +52,11 @@ RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in fu
   ReLU(a_i + b_j) died (all ≤ 0, every row zero) within 50 steps, while the backbone was still at chance;
 - `st_cgnl_gauss` uses γ = 0.2: the released γ = 1e-4 leaves the Taylor kernel at its constant term;
 - per-frame operators on video (`st_bat2d`, `st_sb`) cannot link frames; their numbers are reported as they are.
+
+Train time is the wall time of each `make zoo` job: 1 torch thread, two jobs at once on a 2-core machine, several
+of them while benchmarks ran too. One job alone with 2 threads on the idle machine: st_nl_embedded's 600 steps
+took 4.2 min (and reached 0.587: reruns of a recipe with another thread count or code version vary by a few
+points of top-1, because float rounding differs; every required margin is ≥ 9 points clear of its 15).
 """
 
 RECIPES: dict[str, TrainConfig] = {
