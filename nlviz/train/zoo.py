@@ -56,7 +56,8 @@ RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in fu
 Train time is the wall time of each `make zoo` job: 1 torch thread, two jobs at once on a 2-core machine, several
 of them while benchmarks ran too. One job alone with 2 threads on the idle machine: st_nl_embedded's 600 steps
 took 4.2 min (and reached 0.587: reruns of a recipe with another thread count or code version vary by a few
-points of top-1, because float rounding differs; the smallest required margin, im_bat's +23.7, is 8.7 points clear of its 15).
+points of top-1, because float rounding differs; the smallest required margin, im_bat's +23.7, is 8.7 points
+clear of its 15).
 """
 
 RECIPES: dict[str, TrainConfig] = {
