@@ -119,13 +119,14 @@ def write_bench(latencies: list[float], info: dict[str, str], path: Path) -> Non
         f"| {info['model']} | {info['block']} | {info['clip']} | {len(ms)} | {statistics.median(ms):.0f} ms | "
         f"{ms[0]:.0f} ms | {ms[-1]:.0f} ms |\n\n"
         f"- every click (ms, sorted): {', '.join(f'{v:.0f}' for v in ms)};\n"
-        f"- zoo: {info['zoo']}; measured {time.strftime('%Y-%m-%d')} on a 2-core machine shared with other jobs\n"
-        "  (the interactive plotly heatmaps are off by default: the strip shows the same maps; turning them on adds\n"
-        "  one more figure per click).\n"
+        f"- zoo: {info['zoo']}; measured {time.strftime('%Y-%m-%d')} on a 2-core machine (load average "
+        f"{os.getloadavg()[0]:.1f} at the end)\n"
+        "- the interactive plotly heatmaps are off by default (the strip shows the same maps); turning them on adds\n"
+        "  one more figure per click.\n"
     )
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(lambda _: body.rstrip("\n"), text) if SECTION in text else text.rstrip("\n") + "\n\n" + body
+    text = pattern.sub(lambda _: body.rstrip("\n") + "\n", text) if SECTION in text else text.rstrip("\n") + "\n\n" + body
     path.write_text(text.rstrip("\n") + "\n")
 
 
