@@ -19,6 +19,8 @@ st.caption(f"{ctx.lm.label}: predicted **{res.class_names[res.predicted]}** (p =
 @st.fragment
 def panel() -> None:
     view = widgets.query_view(ctx)
+    if view.note:
+        st.warning(view.note)
     size = ctx.opts.panel_size
     st.plotly_chart(arrow_figure(view.scene, panel_size=size), key="arrows", theme=None, width="content")
     if st.toggle("interactive per-frame heatmaps (hover values; the strip above shows the same maps)", key="hover"):

@@ -54,6 +54,7 @@ class QueryView:
     stats: dict[str, float]
     profile: dict[str, np.ndarray]
     query_key_frame: int
+    note: str | None = None  # shown above the figures, e.g. why there is nothing to draw
 
 
 def scene_of(result: Result, aff: Any, opts: ViewOptions, title: str) -> Any:
@@ -102,7 +103,19 @@ def explore(result: Result, block: str, point: Any, opts: ViewOptions | None = N
     prof = temporal_profile(aff, opts.groups)[0]  # (Tk,)
     qk = scene.key_frames[scene.query_panel]
     return QueryView(block, point, cell, aff, scene, topk_rows(scene), query_numbers(aff, opts.k),
-                     {f"query {cell}": prof}, int(qk))  # fmt: skip
+                     {f"query {cell}": prof}, int(qk), zero_row_note(aff))  # fmt: skip
+
+
+def zero_row_note(aff: Any) -> str | None:
+    """Why a query's figures are empty when every weight of its row is 0 (None otherwise)."""
+    if bool(aff.rows()[0, :, 0].any()):
+        return None
+    note = (f"This query's row is all zero: {aff.block} gives it no weight on any key, so there are no arrows "
+            "and its statistics are undefined (NaN).")
+    if aff.kind == "concatenation":
+        note += (" For concatenation, ReLU(a_i + b_j) ≤ 0 for every key j. If every query looks like this, the "
+                 "block died in training (its ReLU never fires, so it never learned); see checkpoints/README.md.")
+    return note
 
 
 def bat_blocks(result: Result) -> list[str]:

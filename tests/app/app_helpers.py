@@ -36,6 +36,7 @@ EXTRA = {
     "tiny_bat2d": ("tiny_c2d", "bat", {"block_size": 4, "groups": 2, "dim": 2}),
     "tiny_cgnl": ("tiny_c2d", "cgnl", {"kernel": "gaussian", "groups": 2, "order": 2}),
     "tiny_sb": ("tiny_c2d", "spatial_bias", {}),
+    "tiny_nl_concat": ("tiny_c2d", "nonlocal", {"mode": "concatenation"}),
 }
 
 

@@ -3,6 +3,8 @@ comparisons and BAT checks give the exact numbers; the exporter writes the view.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -172,3 +174,30 @@ def test_every_operator_family_goes_through_the_views(zoo, tmp_path, name, monke
         assert max(row["max |effective − T̃·P̃ᵢ⊗Q̃ⱼ|"] for row in session.views.bat(r, block, (2, 9, 21))[1]) < 1e-6
     paths = session.exporting.export(r, block, (2, 9, 21), session.ViewOptions(), ["json"], tmp_path / "out")
     assert any(p.suffix == ".npz" for p in paths)
+
+
+def test_an_all_zero_row_is_explained_not_drawn_blank(zoo, tmp_path, monkeypatch):
+    """A concatenation block with w_f = 0 has ReLU(0) = 0 for every pair (how a dead block looks): the view says
+    so (the first zoo concatenation model showed blank figures and NaN statistics without a word)."""
+    from app_helpers import save_tiny
+    from safetensors.torch import load_file, save_file
+
+    save_tiny(tmp_path, "tiny_nl_concat")
+    monkeypatch.setenv("NLVIZ_CHECKPOINTS", str(tmp_path))
+    live = session.results.run(lm := session.models.load("tiny_nl_concat"), session.clips.synthetic(lm, 0))
+    views = [session.views.explore(live, live.blocks[0], (t, y, 21)) for t in range(4) for y in (2, 9, 17, 30)]
+    assert any(v.note is None for v in views)  # random weights: most rows have weight somewhere...
+    for v in views:  # ...and a note appears exactly on the rows that have none
+        assert (v.note is None) == bool(v.aff.rows().any())
+    weights = load_file(tmp_path / "tiny_nl_concat.safetensors")
+    key = next(k for k in weights if k.endswith("concat_project.weight"))
+    weights[key] = torch.zeros_like(weights[key])
+    save_file(weights, tmp_path / "tiny_nl_dead.safetensors")
+    card = json.loads((tmp_path / "tiny_nl_concat.json").read_text())
+    (tmp_path / "tiny_nl_dead.json").write_text(json.dumps({**card, "name": "tiny_nl_dead"}))
+    dead = session.results.run(lm := session.models.load("tiny_nl_dead"), session.clips.synthetic(lm, 0))
+    view = session.views.explore(dead, dead.blocks[0], (2, 9, 21))
+    assert view.note.startswith("This query's row is all zero: layer3.nl0 gives it no weight")
+    assert "ReLU(a_i + b_j) ≤ 0 for every key j" in view.note
+    assert view.topk == [] or all(r["weight"] == 0 for r in view.topk)
+    assert all(np.isnan(v) for k, v in view.stats.items() if "mass" in k or "entropy" in k)
