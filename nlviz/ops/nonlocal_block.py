@@ -219,7 +219,8 @@ class NonLocalBlock(NonLocalOp):
 
     # ------------------------------------------------------------------ aggregate y (fast)
     def _aggregate(self, inputs: OpInputs) -> Tensor:
-        """y = Σ_j w_ij g_j for every query, (B, C', N_q), without the (N_q, N_k) matrix."""
+        """y = Σ_j w_ij g_j for every query, (B, C', N_q); the (N_q, N_k) weights exist whole only in softmax
+        modes and only up to SOFTMAX_EXPLICIT_BYTES."""
         theta, phi, g = inputs["theta"], inputs["phi"], inputs["g"]  # (B, Cq, Nq), (B, Cq, Nk), (B, C', Nk)
         nk = phi.shape[-1]
         if self.kind == "softmax" and theta.shape[0] * theta.shape[-1] * nk * theta.element_size() <= SOFTMAX_EXPLICIT_BYTES:
