@@ -12,7 +12,7 @@ import torch
 import nlviz
 from nlviz.data import make_task
 from nlviz.io.checkpoint import zoo_cards, zoo_dir
-from nlviz.train import evaluate
+from nlviz.train import TrainConfig, evaluate
 
 CARDS = zoo_cards()
 
@@ -81,3 +81,19 @@ def test_every_shipped_block_has_live_rows(card):
             mass = rec.affinity(block).weights.abs().flatten(3).sum(-1)  # (B, G, Q) total |weight| of each row
             live = (mass > 1e-6).float().mean().item()
             assert live > 0.5, f"{card['name']} {block}: only {live:.0%} of its rows have any weight"
+
+
+def test_every_recipe_builds_its_model_and_optimizer():
+    """`make zoo` must not fail hours in: each recipe's model builds, its lr_mult patterns match parameters, and
+    its card in checkpoints/ was written by that recipe (same config apart from where it was written)."""
+    from nlviz.train.loop import build, make_optimizer
+    from nlviz.train.zoo import RECIPES
+
+    assert set(RECIPES) == {c["name"] for c in CARDS}
+    for name, cfg in RECIPES.items():
+        model, _, _ = build(cfg)
+        opt = make_optimizer(model, cfg)
+        rates = sorted({g["lr"] for g in opt.param_groups})
+        assert rates == sorted({cfg.lr, *(cfg.lr * f for f in cfg.lr_mult.values())}), name
+        shipped = TrainConfig.from_dict(BY_NAME[name]["train_config"]).to_dict()  # older cards: defaults filled in
+        assert {**shipped, "out": None} == {**cfg.to_dict(), "out": None}, name
