@@ -14,7 +14,7 @@ class TrainConfig:
     """Everything a training run depends on; stored verbatim in the checkpoint card."""
 
     name: str = field(default="model", metadata={"help": 'checkpoint name (files NAME.safetensors + NAME.json)'})
-    arch: str = field(default="c2d_tiny", metadata={"help": 'model architecture (nlviz.models.ARCHS)'})
+    arch: str = field(default="tiny_c2d", metadata={"help": 'model architecture (nlviz.models.ARCHS)'})
     args: dict[str, Any] = field(default_factory=dict, metadata={"help": 'model builder arguments as JSON; num_classes is filled in from the task'})
     task: str = field(default="spacetime", metadata={"help": 'synthetic task (nlviz.data.TASKS)'})
     task_params: dict[str, Any] = field(default_factory=dict, metadata={"help": 'task parameters as JSON'})

@@ -156,3 +156,15 @@ def test_bad_checkpoints_fail_clearly(tmp_path):
         nlviz.load_model("no_such_model")
     with pytest.raises(ValueError, match="unknown training config field"):
         TrainConfig.from_dict({"stepz": 3})
+
+
+def test_cli_trains_with_the_default_config(tmp_path):
+    """`nlviz train` with only the run length given: the default architecture exists (it once named 'c2d_tiny',
+    which does not) and a checkpoint that loads comes out."""
+    from nlviz.models import ARCHS
+
+    assert TrainConfig().arch in ARCHS
+    subprocess.run([sys.executable, "-m", "nlviz.cli.main", "train", "--steps", "2", "--batch-size", "4",
+                    "--eval-num", "4", "--threads", "1", "--out", str(tmp_path), "--quiet"], check=True)  # fmt: skip
+    model = nlviz.load_model(tmp_path / "model.json")
+    assert model.card["arch"] == "tiny_c2d" and model.card["train_config"]["steps"] == 2
