@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import video_files
 
 from nlviz.data import InputError, input_kind, read_clip, read_frames_folder, read_image, read_video
 
@@ -21,25 +22,11 @@ def frame(i: int) -> np.ndarray:
 
 
 def write_cv2(path: Path, n: int, fourcc: str = "MJPG") -> Path:
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10.0, (W, H))
-    assert w.isOpened()
-    for i in range(n):
-        w.write(cv2.cvtColor(frame(i), cv2.COLOR_RGB2BGR))
-    w.release()
-    return path
+    return video_files.write_cv2(path, [frame(i) for i in range(n)], fourcc)
 
 
 def write_h264(path: Path, n: int) -> Path:
-    av = pytest.importorskip("av")
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=10)
-        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
-        for i in range(n):
-            for p in s.encode(av.VideoFrame.from_ndarray(frame(i), format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
+    return video_files.write_h264(path, [frame(i) for i in range(n)])
 
 
 def gray_levels(clip) -> list[int]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from video_files import write_cv2, write_h264
 
 from nlviz.io.checkpoint import save_checkpoint
 from nlviz.models import build_model
@@ -36,35 +37,12 @@ def frame(i: int, h: int, w: int) -> np.ndarray:
     return f
 
 
-def write_cv2(path: Path, fourcc: str, n: int, h: int, w: int) -> Path:
-    v = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 10.0, (w, h))
-    assert v.isOpened(), f"cv2 cannot write {fourcc}"
-    for i in range(n):
-        v.write(cv2.cvtColor(frame(i, h, w), cv2.COLOR_RGB2BGR))
-    v.release()
-    return path
-
-
-def write_h264(path: Path, n: int, h: int, w: int) -> Path:
-    import av
-
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=12)
-        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-        for i in range(n):
-            for p in s.encode(av.VideoFrame.from_ndarray(frame(i, h, w), format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
-
-
 def mixed_folder(root: Path) -> dict[str, bool]:
     """Good and bad inputs of every kind; returns {file name: expected to succeed}."""
     root.mkdir(parents=True, exist_ok=True)
-    write_cv2(root / "a_mjpg.avi", "MJPG", 6, 40, 56)
-    write_h264(root / "b_h264.mp4", 5, 48, 64)
-    write_cv2(root / "c_vp8.webm", "VP80", 5, 36, 36)
+    write_cv2(root / "a_mjpg.avi", [frame(i, 40, 56) for i in range(6)], "MJPG")
+    write_h264(root / "b_h264.mp4", [frame(i, 48, 64) for i in range(5)], fps=12)
+    write_cv2(root / "c_vp8.webm", [frame(i, 36, 36) for i in range(5)], "VP80")
     cv2.imwrite(str(root / "d_image.png"), frame(2, 30, 40))
     (root / "e_corrupt.avi").write_bytes(b"RIFF\x00\x01\x02\x03AVI LIST" + bytes(range(256)) * 8)
     (root / "f_empty.mp4").write_bytes(b"")

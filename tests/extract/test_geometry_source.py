@@ -3,12 +3,10 @@ a model is captured on it, and a clicked source pixel → query cell → source 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import cv2
 import numpy as np
 import pytest
 import torch
+from video_files import write_cv2, write_h264
 
 import nlviz
 from nlviz.data import read_clip
@@ -30,32 +28,11 @@ def frame(i: int) -> np.ndarray:
     return f
 
 
-def write_mjpg(path: Path) -> Path:
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (W0, H0))
-    assert w.isOpened()
-    for i in range(N):
-        w.write(cv2.cvtColor(frame(i), cv2.COLOR_RGB2BGR))
-    w.release()
-    return path
-
-
-def write_h264(path: Path) -> Path:
-    av = pytest.importorskip("av")
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=10)
-        s.width, s.height, s.pix_fmt = W0, H0, "yuv420p"
-        for i in range(N):
-            for p in s.encode(av.VideoFrame.from_ndarray(frame(i), format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
-
-
 @pytest.fixture(scope="module", params=["avi", "mp4"])
 def captured(request, tmp_path_factory):
     d = tmp_path_factory.mktemp("geo")
-    path = write_mjpg(d / "v.avi") if request.param == "avi" else write_h264(d / "v.mp4")
+    frames = [frame(i) for i in range(N)]
+    path = write_cv2(d / "v.avi", frames) if request.param == "avi" else write_h264(d / "v.mp4", frames)
     clip = read_clip(path, frames=4, size=32)
     blocks = [{"op": "nonlocal", "stage": 2, "index": 0, "options": {"sub_sample": True}},
               {"op": "spatial_bias", "stage": 3, "index": 0}]  # fmt: skip
