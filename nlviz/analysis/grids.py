@@ -40,24 +40,21 @@ def _check(input_size: Grid, grid: Grid, what: str) -> None:
 
 def spread_matrices(input_size: Grid, grid_a: Grid, grid_b: Grid) -> tuple[Tensor, Tensor, Tensor]:
     """Per-axis (n_a, n_b) matrices whose rows sum to 1: the share of an a-cell that falls in each b-cell."""
-    _check(input_size, grid_a, "source")
-    _check(input_size, grid_b, "target")
-    mats = []
-    for n, a, b in zip(input_size, grid_a, grid_b):
-        m = overlap_1d(n, a, b)  # (a, b)
-        mats.append(m / m.sum(1, keepdim=True))
-    return mats[0], mats[1], mats[2]
+    return _overlaps(input_size, grid_a, grid_b, normalize_dim=1)
 
 
 def average_matrices(input_size: Grid, grid_a: Grid, grid_b: Grid) -> tuple[Tensor, Tensor, Tensor]:
     """Per-axis (n_a, n_b) matrices whose columns sum to 1: a b-cell's mean over the a-cells it overlaps."""
+    return _overlaps(input_size, grid_a, grid_b, normalize_dim=0)
+
+
+def _overlaps(input_size: Grid, grid_a: Grid, grid_b: Grid, normalize_dim: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Per-axis overlap matrices (n_a, n_b) of the two grids, normalized to sum to 1 along ``normalize_dim``."""
     _check(input_size, grid_a, "source")
     _check(input_size, grid_b, "target")
-    mats = []
-    for n, a, b in zip(input_size, grid_a, grid_b):
-        m = overlap_1d(n, a, b)  # (a, b)
-        mats.append(m / m.sum(0, keepdim=True))
-    return mats[0], mats[1], mats[2]
+    mats = [overlap_1d(n, a, b) for n, a, b in zip(input_size, grid_a, grid_b)]  # (a, b) each
+    t, h, w = (m / m.sum(normalize_dim, keepdim=True) for m in mats)
+    return t, h, w
 
 
 def apply_axes(x: Tensor, mats: tuple[Tensor, Tensor, Tensor]) -> Tensor:

@@ -223,10 +223,10 @@ class NonLocalBlock(NonLocalOp):
         modes and only up to SOFTMAX_EXPLICIT_BYTES."""
         theta, phi, g = inputs["theta"], inputs["phi"], inputs["g"]  # (B, Cq, Nq), (B, Cq, Nk), (B, C', Nk)
         nk = phi.shape[-1]
-        if self.kind == "softmax" and theta.shape[0] * theta.shape[-1] * nk * theta.element_size() <= SOFTMAX_EXPLICIT_BYTES:
-            logits = torch.baddbmm(theta.new_empty(1, 1, 1), theta.transpose(1, 2), phi, beta=0, alpha=self.scale)
-            return torch.bmm(g, logits.softmax(dim=-1).transpose(1, 2))  # (B, C', Nq)
         if self.kind == "softmax":
+            if theta.shape[0] * theta.shape[-1] * nk * theta.element_size() <= SOFTMAX_EXPLICIT_BYTES:
+                logits = torch.baddbmm(theta.new_empty(1, 1, 1), theta.transpose(1, 2), phi, beta=0, alpha=self.scale)
+                return torch.bmm(g, logits.softmax(dim=-1).transpose(1, 2))  # (B, C', Nq)
             q, k, v = (t.transpose(1, 2).unsqueeze(1) for t in (theta, phi, g))  # (B, 1, N, d)
             d, dv = q.shape[-1], v.shape[-1]
             if dv < d:  # fused kernels need equal head dims: zero columns change no dot product
