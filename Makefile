@@ -36,8 +36,10 @@ browser:
 	  else echo "WARNING: /usr/bin/chromium missing and not root: browser tests will be SKIPPED"; fi; \
 	fi
 
+# ruff lint and format check at the project's line length (pyproject.toml: 120).
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check nlviz app tests bench
+	$(VENV)/bin/ruff format --check nlviz app tests bench
 
 test: $(TEST_STAMP) browser lint
 	$(PY) -m pytest -q -p no:cacheprovider

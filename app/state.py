@@ -42,8 +42,27 @@ DEFAULTS = {
     "export_cell": None,
 }
 #: widget keys whose values must survive page switches
-WIDGETS = ["model", "input_kind", "input_index", "block", "k", "frames", "groups", "colormap", "norm", "vmin", "vmax",
-           "panel", "hover", "q_t", "q_y", "q_x", "compare", "attr_method", "formats"]  # fmt: skip
+WIDGETS = [
+    "model",
+    "input_kind",
+    "input_index",
+    "block",
+    "k",
+    "frames",
+    "groups",
+    "colormap",
+    "norm",
+    "vmin",
+    "vmax",
+    "panel",
+    "hover",
+    "q_t",
+    "q_y",
+    "q_x",
+    "compare",
+    "attr_method",
+    "formats",
+]
 
 
 def init() -> None:
@@ -58,8 +77,9 @@ def init() -> None:
 def options() -> ViewOptions:
     s = st.session_state
     norm = (float(s.vmin), float(s.vmax)) if s.norm == "fixed" and s.vmin < s.vmax else "query"
-    return ViewOptions(k=int(s.k), frames=s.frames, groups=s.groups, colormap=s.colormap, normalization=norm,
-                       panel_size=int(s.panel))  # fmt: skip
+    return ViewOptions(
+        k=int(s.k), frames=s.frames, groups=s.groups, colormap=s.colormap, normalization=norm, panel_size=int(s.panel)
+    )
 
 
 def point() -> tuple[int, int, int]:

@@ -80,8 +80,10 @@ def context(block_filter: Any = None) -> Context | None:
     with side.expander("Upload a checkpoint (.pth/.pt/.pkl, or .safetensors + .json)"):
         st.file_uploader("checkpoint", accept_multiple_files=True, key="ckpt_upload", on_change=_on_ckpt_upload)
     if not names:
-        st.warning(f"No models with non-local operators found in {zoo_dir()} — run `make zoo` to "
-                   "train the zoo, set NLVIZ_CHECKPOINTS to a folder of checkpoints, or upload one (sidebar).")  # fmt: skip
+        st.warning(
+            f"No models with non-local operators found in {zoo_dir()} — run `make zoo` to "
+            "train the zoo, set NLVIZ_CHECKPOINTS to a folder of checkpoints, or upload one (sidebar)."
+        )
         return None
     if s.model not in names:
         s.model = session.models.default_model(list(cards.values())) or names[0]
@@ -147,10 +149,13 @@ def query_view(ctx: Context) -> Any:
         if p is not None:
             state.set_point(p)
     view = session.views.explore(ctx.result, ctx.block, state.point(), ctx.opts)
-    st.caption("Click any pixel of any frame. Overlaid: the query's weights in every frame, on the color scale of the "
-               "arrow plot's color bar; the red box is the query cell.")  # fmt: skip
-    streamlit_image_coordinates(session.strip.click_strip(view.scene, ctx.opts.panel_size).image, key="strip_click",
-                                cursor="crosshair")  # fmt: skip
+    st.caption(
+        "Click any pixel of any frame. Overlaid: the query's weights in every frame, on the color scale of the "
+        "arrow plot's color bar; the red box is the query cell."
+    )
+    streamlit_image_coordinates(
+        session.strip.click_strip(view.scene, ctx.opts.panel_size).image, key="strip_click", cursor="crosshair"
+    )
     cols = st.columns([1, 1, 1, 3])
     for col, key, n, name in zip(cols, ("q_t", "q_y", "q_x"), shape, ("frame t", "row y", "column x")):
         col.number_input(name, 0, n - 1, step=1, key=key)

@@ -57,8 +57,12 @@ def model_path(name: str, folder: Path) -> str:
     cfg = RECIPES[name]
     torch.manual_seed(0)
     model = build_model(cfg.arch, **cfg.args).eval()
-    card = {"arch": cfg.arch, "args": cfg.args, "task": {"name": cfg.task, "params": cfg.task_params},
-            "input": {"shape": [3, cfg.task_params["frames"], cfg.task_params["size"], cfg.task_params["size"]]}}
+    card = {
+        "arch": cfg.arch,
+        "args": cfg.args,
+        "task": {"name": cfg.task, "params": cfg.task_params},
+        "input": {"shape": [3, cfg.task_params["frames"], cfg.task_params["size"], cfg.task_params["size"]]},
+    }
     save_checkpoint(model, card, folder / name)
     print(f"({name} is not in the zoo yet: a random model of its recipe)", file=sys.stderr)
     return str(folder / f"{name}.json")
@@ -86,7 +90,9 @@ def naive(model_name: str, clips: list[str], out: Path, k: int = 20) -> None:
         full = rec.affinity(block).weights[0].mean(0)  # (N, Tk, Hk, Wk): the whole map
         qg, kg = rec.grids(block)
         geo = rec.geometry(block)
-        for qi, q in enumerate([(t_in // 2, y, x) for y in (qg[1] // 4, 3 * qg[1] // 4) for x in (qg[2] // 4, 3 * qg[2] // 4)]):
+        for qi, q in enumerate(
+            [(t_in // 2, y, x) for y in (qg[1] // 4, 3 * qg[1] // 4) for x in (qg[2] // 4, 3 * qg[2] // 4)]
+        ):
             row = full[(q[0] * qg[1] + q[1]) * qg[2] + q[2]].numpy()
             fig, axes = plt.subplots(1, kg[0], figsize=(2 * kg[0], 2.4))
             for t, ax in enumerate(axes):
@@ -96,8 +102,14 @@ def naive(model_name: str, clips: list[str], out: Path, k: int = 20) -> None:
             for idx in np.argsort(-row.ravel())[:k]:
                 t, y, x = np.unravel_index(idx, kg)
                 c = geo.key.cell_center([(t, y, x)])[0]
-                axes[t].annotate("", xy=(c[2], c[1]), xycoords=axes[t].transData, xytext=(qc[2], qc[1]),
-                                 textcoords=axes[q[0]].transData, arrowprops=dict(arrowstyle="->", color="yellow"))
+                axes[t].annotate(
+                    "",
+                    xy=(c[2], c[1]),
+                    xycoords=axes[t].transData,
+                    xytext=(qc[2], qc[1]),
+                    textcoords=axes[q[0]].transData,
+                    arrowprops=dict(arrowstyle="->", color="yellow"),
+                )
             fig.savefig(out / f"{ci:03d}_q{qi}.png", dpi=80)
             plt.close(fig)
 

@@ -39,8 +39,11 @@ def main() -> int:
         for block, r in res.items():
             kind = model.get_submodule(block).kind
             ratio = r["partner"] / r["partner_chance"] if r.get("partner_chance") else float("nan")
-            print(f"| {card['name']} | {block} | {kind} | {r['partner']:.3f} | {r['partner_chance']:.3f} | "
-                  f"{ratio:.1f}× | {r['self']:.3f} | {r['self_chance']:.3f} |", flush=True)
+            print(
+                f"| {card['name']} | {block} | {kind} | {r['partner']:.3f} | {r['partner_chance']:.3f} | "
+                f"{ratio:.1f}× | {r['self']:.3f} | {r['self_chance']:.3f} |",
+                flush=True,
+            )
     return 0
 
 

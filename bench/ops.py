@@ -37,7 +37,11 @@ MODES = ["embedded_gaussian", "gaussian", "dot_product", "concatenation"]
 # Comparisons: (label, ours spec, reference spec). Conventions matched per pair (see OPERATORS.md).
 PAIRS = [
     *[(f"NL {m} vs mmcv", ("nlviz", m, "after_conv"), ("mmcv", m, None)) for m in MODES],
-    ("NL embedded_gaussian vs pytorchvideo", ("nlviz", "embedded_gaussian", "before_conv"), ("pytorchvideo", "softmax", None)),
+    (
+        "NL embedded_gaussian vs pytorchvideo",
+        ("nlviz", "embedded_gaussian", "before_conv"),
+        ("pytorchvideo", "softmax", None),
+    ),
     ("NL dot_product vs pytorchvideo", ("nlviz", "dot_product", "before_conv"), ("pytorchvideo", "dot_product", None)),
     ("BAT vs timm BatNonLocalAttn", ("nlviz-bat", None, None), ("timm-bat", None, None)),
 ]
@@ -63,14 +67,17 @@ def build(impl: str, mode: str | None, pool: str | None, channels: int, grid, su
     if impl == "pytorchvideo":
         from pytorchvideo.layers.nonlocal_net import create_nonlocal
 
-        m = create_nonlocal(dim_in=channels, dim_inner=channels // 2, pool_size=(1, 2, 2) if sub else None,
-                            instantiation=mode)
+        m = create_nonlocal(
+            dim_in=channels, dim_inner=channels // 2, pool_size=(1, 2, 2) if sub else None, instantiation=mode
+        )
         return m, torch.randn(1, channels, t, h, w)
     # BAT is 2D: the T frames of the clip form the batch (per-frame transform), block size 7.
     if impl == "nlviz-bat":
         from nlviz import ops
 
-        m = ops.create("bat", channels, block_size=7, groups=8, bias=False, dropout=0.0, reduction=4)  # timm: rd_ratio 1/4
+        m = ops.create(
+            "bat", channels, block_size=7, groups=8, bias=False, dropout=0.0, reduction=4
+        )  # timm: rd_ratio 1/4
         return m, torch.randn(t, channels, h, w)
     if impl == "timm-bat":
         from refs_timm import import_timm_non_local_attn
@@ -166,8 +173,11 @@ def main() -> int:
                 r_ref = measure(*ref, case, cases[case], pss, args.repeats)
                 results.append({"case": case, "pass": pss, "label": label, "nlviz": r_ours, "reference": r_ref})
                 note = r_ref.get("error") or r_ref.get("skipped") or ""
-                print(f"| {case} | {pss} | {label} | {fmt(r_ours)} | {fmt(r_ref)} | {ratio(r_ref, r_ours)} |"
-                      + (f" <!-- {note} -->" if note else ""), flush=True)
+                print(
+                    f"| {case} | {pss} | {label} | {fmt(r_ours)} | {fmt(r_ref)} | {ratio(r_ref, r_ours)} |"
+                    + (f" <!-- {note} -->" if note else ""),
+                    flush=True,
+                )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

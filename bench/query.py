@@ -143,9 +143,11 @@ def worker(spec: dict) -> dict:
     out: dict = {}
 
     if impl == "nlviz-row":
+
         def run(i):
             return rec.affinity("0", [qs[i]]).topk(K)
     elif impl == "ref-row":
+
         def run(i):
             return reference_map(theta, phi)[0, flat[i]].topk(K)
     elif impl == "nlviz-all":
@@ -157,8 +159,10 @@ def worker(spec: dict) -> dict:
         def run(i):
             parts = [rec.affinity("0", cells[s : s + step], max_bytes=max_bytes).topk(K) for s in range(0, n, step)]
             return torch.cat([p.indices for p in parts], 2), torch.cat([p.weights for p in parts], 2)
+
         out["rows_per_chunk"] = step
     else:
+
         def run(i):
             return reference_map(theta, phi)[0].topk(K, dim=-1)
 
@@ -183,8 +187,9 @@ def worker(spec: dict) -> dict:
 def measure(impl: str, case, repeats: int, threads: int, max_bytes: int) -> dict:
     spec = {"impl": impl, "case": case, "repeats": repeats, "threads": threads, "max_bytes": max_bytes}
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True,
-                          env=env)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True, env=env
+    )
     if proc.returncode:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:200]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -198,7 +203,7 @@ def row(label: str, r: dict, n: int) -> str:
     if "error" in r:
         return f"| {label} | fails: {r['error']} | | | |"
     nxn = "yes" if r["largest_tensor"] >= n * n else "no"
-    return (f"| {label} | {fmt_time(r['median_s'])} | {r['peak_mb']:.0f} MB | {r['largest_tensor']:,} | {nxn} |")
+    return f"| {label} | {fmt_time(r['median_s'])} | {r['peak_mb']:.0f} MB | {r['largest_tensor']:,} | {nxn} |"
 
 
 def times(x: float) -> str:
@@ -208,7 +213,9 @@ def times(x: float) -> str:
 def ratio(ref: dict, ours: dict) -> str:
     if "median_s" not in ref or "median_s" not in ours:
         return "—"
-    mem = f"{times(ref['peak_mb'] / ours['peak_mb'])} less peak memory" if ours["peak_mb"] >= 1 else "peak memory < 1 MB"
+    mem = (
+        f"{times(ref['peak_mb'] / ours['peak_mb'])} less peak memory" if ours["peak_mb"] >= 1 else "peak memory < 1 MB"
+    )
     speed = ref["median_s"] / ours["median_s"]
     return f"{times(speed)} faster, {mem}" if speed >= 1 else f"{times(1 / speed)} slower, {mem}"
 
@@ -240,8 +247,10 @@ def table(res: dict, case, threads: int, max_bytes: int, repeats: dict, note: st
     if "top_idx" in a and "top_idx" in b:
         same = a["top_idx"] == b["top_idx"]
         err = max(abs(u - v) for u, v in zip(a["top_w"], b["top_w"]))
-        lines.append(f"- parity (query {tuple(queries(grid, 1)[0])}): same top-{K} cells: {'yes' if same else 'no'}, "
-                     f"max |Δw| = {err:.1e}.")  # fmt: skip
+        lines.append(
+            f"- parity (query {tuple(queries(grid, 1)[0])}): same top-{K} cells: {'yes' if same else 'no'}, "
+            f"max |Δw| = {err:.1e}."
+        )
     ours_all = res["nlviz-all"]
     if "largest_tensor" in ours_all:
         lines.append(
@@ -296,11 +305,19 @@ def main() -> int:
         if impl.startswith("ref"):
             reps = min(reps, 3)  # each reference run builds the whole N×N map
         res[impl] = measure(impl, case, reps, args.threads, args.max_bytes)
-        print(f"# {impl}: {json.dumps({k: v for k, v in res[impl].items() if not k.startswith('top_')})}",
-              file=sys.stderr, flush=True)  # fmt: skip
-    body = table(res, case, args.threads, args.max_bytes,
-                 {"row": f"{args.repeats} (nlviz) / {min(args.repeats, 3)} (reference)", "all": args.repeats_all},
-                 args.note)  # fmt: skip
+        print(
+            f"# {impl}: {json.dumps({k: v for k, v in res[impl].items() if not k.startswith('top_')})}",
+            file=sys.stderr,
+            flush=True,
+        )
+    body = table(
+        res,
+        case,
+        args.threads,
+        args.max_bytes,
+        {"row": f"{args.repeats} (nlviz) / {min(args.repeats, 3)} (reference)", "all": args.repeats_all},
+        args.note,
+    )
     print(body)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))

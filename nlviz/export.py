@@ -75,8 +75,9 @@ def expand_inputs(inputs: list[str]) -> list[Item]:
         elif Path(s).is_dir():
             found = sorted((p for p in Path(s).iterdir() if _media(p)), key=lambda p: natural_key(p.name))
             if not found:
-                raise ValueError(f"input {s!r}: the folder holds no video or image files (for a folder of frames "
-                                 f"write frames:{s})")  # fmt: skip
+                raise ValueError(
+                    f"input {s!r}: the folder holds no video or image files (for a folder of frames write frames:{s})"
+                )
             sources += [str(p) for p in found]
         else:
             sources.append(s)  # a missing file becomes an error entry in the manifest
@@ -198,8 +199,15 @@ def write_manifest(out_dir: Path, spec: ViewSpec, items: list[Item]) -> dict[str
 
     rows = []
     for it in items:
-        e = read_entry(out_dir, it) or {"id": it.id, "index": it.index, "input": it.source, "status": "pending",
-                                        "outputs": [], "seconds": None, "error": None}  # fmt: skip
+        e = read_entry(out_dir, it) or {
+            "id": it.id,
+            "index": it.index,
+            "input": it.source,
+            "status": "pending",
+            "outputs": [],
+            "seconds": None,
+            "error": None,
+        }
         rows.append(e)
     counts = {s: sum(r["status"] == s for r in rows) for s in ("done", "error", "pending")}
     manifest = {"nlviz_manifest": MANIFEST_VERSION, "spec": spec.to_dict(), "counts": counts, "inputs": rows}
@@ -212,8 +220,10 @@ def _check_spec(out_dir: Path, spec: ViewSpec, resume: bool) -> None:
 
     path = out_dir / STATE / "spec.json"
     if resume and path.exists() and json.loads(path.read_text()) != spec.to_dict():
-        raise ValueError(f"{out_dir}: --resume with a different ViewSpec than the run that wrote it ({path}); "
-                         "rerun without --resume or use another --out")  # fmt: skip
+        raise ValueError(
+            f"{out_dir}: --resume with a different ViewSpec than the run that wrote it ({path}); "
+            "rerun without --resume or use another --out"
+        )
     write_text(path, spec.to_json())
 
 
@@ -271,8 +281,9 @@ def run(
             import multiprocessing as mp
 
             ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx, initializer=_init_worker,
-                                     initargs=(spec.to_json(), str(out))) as pool:  # fmt: skip
+            with ProcessPoolExecutor(
+                min(workers, len(todo)), mp_context=ctx, initializer=_init_worker, initargs=(spec.to_json(), str(out))
+            ) as pool:
                 for fut in as_completed([pool.submit(_work, it) for it in todo]):
                     finish(fut.result())
     finally:

@@ -14,12 +14,16 @@ if ctx is None:
     st.stop()
 if not ctx.block:
     bats = [c["name"] for c in session.models.zoo_models() if c["operator"] == "bat"]
-    st.info(f"{ctx.lm.label} has no BA-Transform block. BAT models in the zoo: {', '.join(bats) or '(none yet)'} "
-            "— choose one in the sidebar.")  # fmt: skip
+    st.info(
+        f"{ctx.lm.label} has no BA-Transform block. BAT models in the zoo: {', '.join(bats) or '(none yet)'} "
+        "— choose one in the sidebar."
+    )
     st.stop()
-st.markdown("Within a group, output cell (i, j) of frame t reads input cell (a, b) with weight "
-            "T̃[t, t′] · P̃[i, a] · Q̃[b, j]: rows of P̃ and T̃ and columns of Q̃ sum to 1. The outlines mark the "
-            "clicked query's row i of P̃, column j of Q̃ and row t of T̃.")  # fmt: skip
+st.markdown(
+    "Within a group, output cell (i, j) of frame t reads input cell (a, b) with weight "
+    "T̃[t, t′] · P̃[i, a] · Q̃[b, j]: rows of P̃ and T̃ and columns of Q̃ sum to 1. The outlines mark the "
+    "clicked query's row i of P̃, column j of Q̃ and row t of T̃."
+)
 
 
 @st.fragment

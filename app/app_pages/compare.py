@@ -24,10 +24,13 @@ for card in session.models.zoo_models():
 candidates = [c for c in candidates if c != f"{ctx.lm.name} :: {ctx.block}"]
 s.compare = [c for c in s.compare if c in candidates] or candidates[:3]
 if not candidates:
-    st.info("No other model or block reads this input at the same size yet (the zoo may still be training): "
-            "the comparison below has one row.")  # fmt: skip
-st.multiselect("compare with (same input size as the model in the sidebar)", candidates, key="compare",
-               max_selections=3)  # fmt: skip
+    st.info(
+        "No other model or block reads this input at the same size yet (the zoo may still be training): "
+        "the comparison below has one row."
+    )
+st.multiselect(
+    "compare with (same input size as the model in the sidebar)", candidates, key="compare", max_selections=3
+)
 
 
 @st.fragment
@@ -39,8 +42,9 @@ def panel() -> None:
         label = f"{resources.model(name).label} {block}"
         entries.append((label, resources.result(name, ctx.lm.name, ctx.kind, ctx.arg), block))
     cview, _, rows = session.compare.compare(entries, view.point, ctx.opts)
-    st.plotly_chart(compare_figure(cview, panel_size=ctx.opts.panel_size), key="compare_fig", theme=None,
-                    width="content")  # fmt: skip
+    st.plotly_chart(
+        compare_figure(cview, panel_size=ctx.opts.panel_size), key="compare_fig", theme=None, width="content"
+    )
     if rows:
         st.subheader("Where the variants disagree (each against the first row)")
         st.dataframe(rows, hide_index=True)

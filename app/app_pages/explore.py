@@ -12,8 +12,10 @@ ctx = widgets.context()
 if ctx is None or not ctx.block:
     st.stop()
 res = ctx.result
-st.caption(f"{ctx.lm.label}: predicted **{res.class_names[res.predicted]}** (p = {float(res.probs.max()):.2f})"
-           + (f", ground truth **{res.class_names[ctx.data.label]}**" if ctx.data.label is not None else ""))
+st.caption(
+    f"{ctx.lm.label}: predicted **{res.class_names[res.predicted]}** (p = {float(res.probs.max()):.2f})"
+    + (f", ground truth **{res.class_names[ctx.data.label]}**" if ctx.data.label is not None else "")
+)
 
 
 @st.fragment

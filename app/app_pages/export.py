@@ -22,11 +22,17 @@ def panel() -> None:
     cols = st.columns(4)
     for col, (name, data) in zip(cols, session.exporting.png_views(view, ctx.opts).items()):
         col.download_button(name, data, file_name=name, mime="image/png", on_click="ignore")
-    cols[2].download_button("view.json (top-k)", session.exporting.json_view(ctx.result, view), file_name="view.json",
-                            mime="application/json", on_click="ignore")  # fmt: skip
+    cols[2].download_button(
+        "view.json (top-k)",
+        session.exporting.json_view(ctx.result, view),
+        file_name="view.json",
+        mime="application/json",
+        on_click="ignore",
+    )
     spec = session.exporting.view_spec(ctx.result, ctx.block, view.point, ctx.opts, st.session_state.formats or ["png"])
-    cols[3].download_button("ViewSpec (spec.json)", spec.to_json(), file_name="spec.json", mime="application/json",
-                            on_click="ignore")  # fmt: skip
+    cols[3].download_button(
+        "ViewSpec (spec.json)", spec.to_json(), file_name="spec.json", mime="application/json", on_click="ignore"
+    )
     st.code(spec.to_json(), language="json")
     st.code(session.exporting.command_line(ctx.result, "spec.json"), language="bash")
     st.subheader("Files from the batch exporter")

@@ -72,9 +72,13 @@ def integrated_gradients(
 
     _check(model, x, target)
     raw, delta = IntegratedGradients(model).attribute(
-        x, baselines=baseline, target=target, n_steps=n_steps, internal_batch_size=internal_batch_size,
+        x,
+        baselines=baseline,
+        target=target,
+        n_steps=n_steps,
+        internal_batch_size=internal_batch_size,
         return_convergence_delta=True,
-    )  # fmt: skip
+    )
     return Attribution(_to_grid(raw).sum(0).float(), "integrated_gradients", target, raw.detach(), float(delta.sum()))
 
 

@@ -61,7 +61,9 @@ def apply_axes(x: Tensor, mats: tuple[Tensor, Tensor, Tensor]) -> Tensor:
     """(..., Ta, Ha, Wa) → (..., Tb, Hb, Wb) through per-axis (a, b) matrices."""
     mt, my, mx = (m.to(x.dtype) for m in mats)
     if x.shape[-3:] != (mt.shape[0], my.shape[0], mx.shape[0]):
-        raise ValueError(f"map of shape {tuple(x.shape)} does not end in the grid {(mt.shape[0], my.shape[0], mx.shape[0])}")
+        raise ValueError(
+            f"map of shape {tuple(x.shape)} does not end in the grid {(mt.shape[0], my.shape[0], mx.shape[0])}"
+        )
     return torch.einsum("...thw,ta,hb,wc->...abc", x, mt, my, mx)
 
 

@@ -55,7 +55,9 @@ def jacobian_row(
 
     module = _block_module(model, block)
     if model.training:
-        raise ValueError("the Jacobian row needs the model in eval mode (BatchNorm would mix samples): call model.eval()")
+        raise ValueError(
+            "the Jacobian row needs the model in eval mode (BatchNorm would mix samples): call model.eval()"
+        )
     if x.shape[0] != 1:
         raise ValueError(f"x must be one input (batch 1), got shape {tuple(x.shape)}")
     if not isinstance(chunk, int) or chunk < 1:

@@ -62,7 +62,9 @@ class ObjectMass:
     reached: Tensor
 
 
-def on_object_mass(aff: Affinity, masks: Any, object_ids: int | Sequence[int], *, other_frames: bool = True) -> ObjectMass:
+def on_object_mass(
+    aff: Affinity, masks: Any, object_ids: int | Sequence[int], *, other_frames: bool = True
+) -> ObjectMass:
     """On-object mass of every query of ``aff`` (see the module docstring)."""
     geo = require_geometry(aff, "on-object mass")
     cover = object_coverage(masks, object_ids, geo.key)  # (Tk, Hk, Wk)
@@ -123,8 +125,13 @@ def object_report(
             acc[f"{name}_chance"].append(chance.flatten())
             if name == "self":
                 acc["reached"].append(r.reached.flatten())
-    out: dict[str, Any] = {"block": block, "object": object_id, "partner_id": partner, "queries": len(q),
-                           "other_frames": other_frames}  # fmt: skip
+    out: dict[str, Any] = {
+        "block": block,
+        "object": object_id,
+        "partner_id": partner,
+        "queries": len(q),
+        "other_frames": other_frames,
+    }
     for name, parts in acc.items():
         v = torch.cat(parts) if parts else torch.full((1,), torch.nan, dtype=torch.float64)
         ok = ~v.isnan()

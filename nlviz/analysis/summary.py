@@ -62,8 +62,13 @@ class BlockStats:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every statistic averaged over batch and groups, plus the per-group means."""
-        out: dict[str, Any] = {"block": self.block, "kind": self.kind, "normalized": self.normalized,
-                               "queries": self.queries, "k": self.k}  # fmt: skip
+        out: dict[str, Any] = {
+            "block": self.block,
+            "kind": self.kind,
+            "normalized": self.normalized,
+            "queries": self.queries,
+            "k": self.k,
+        }
         for name, v in self.means.items():
             out[name] = float(v.nanmean())
             out[f"{name}_per_group"] = [float(x) for x in v.nanmean(0)]

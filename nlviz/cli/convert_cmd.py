@@ -17,13 +17,22 @@ _EPILOG = "Formats: run `nlviz convert --formats` (NAME or NAME:VARIANT, e.g. mm
 
 def add_parsers(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``convert`` on the ``nlviz`` subcommand parser; returns the new parser."""
-    c = sub.add_parser("convert", help="convert a public checkpoint into an nlviz checkpoint",
-                       description=_DESCRIPTION, epilog=_EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    c = sub.add_parser(
+        "convert",
+        help="convert a public checkpoint into an nlviz checkpoint",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     c.add_argument("input", nargs="?", metavar="IN", help="public checkpoint (.pth, .pth.tar, .pt, .pyth, .pkl)")
     c.add_argument("output", nargs="?", metavar="OUT", help="output stem: writes OUT.safetensors and OUT.json")
-    c.add_argument("--from", dest="fmt", default="auto", metavar="FORMAT",
-                   help="layout of IN: auto (detect from the keys, the default) or NAME[:VARIANT]")  # fmt: skip
+    c.add_argument(
+        "--from",
+        dest="fmt",
+        default="auto",
+        metavar="FORMAT",
+        help="layout of IN: auto (detect from the keys, the default) or NAME[:VARIANT]",
+    )
     c.add_argument("--formats", action="store_true", help="list the formats and their variants, then exit")
     c.add_argument("--json", action="store_true", help="print the written card as JSON")
     c.set_defaults(func=cmd_convert)
@@ -51,11 +60,15 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     blocks = [name for name, _ in operator_blocks(model)]
     print(f"{args.input}: {card['format']} ({card.get('variant_from', 'no variant')})")
-    print(f"  -> {weights} + {card_path.name}: {card['arch']}, {card['params'] / 1e6:.2f} M parameters, "
-          f"{len(blocks)} operator block(s) {blocks}")  # fmt: skip
+    print(
+        f"  -> {weights} + {card_path.name}: {card['arch']}, {card['params'] / 1e6:.2f} M parameters, "
+        f"{len(blocks)} operator block(s) {blocks}"
+    )
     for key, value in card.get("conventions", {}).items():
         print(f"  {key}: {value}")
     print(f"  input: {card.get('input', {})}")
-    print(f"  load it: nlviz.load_model({str(card_path)!r}); export attention: "
-          f"nlviz export --model {card_path} --input CLIP --out DIR")  # fmt: skip
+    print(
+        f"  load it: nlviz.load_model({str(card_path)!r}); export attention: "
+        f"nlviz export --model {card_path} --input CLIP --out DIR"
+    )
     return 0

@@ -31,13 +31,25 @@ def add_parsers(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def add_arguments(e: argparse.ArgumentParser) -> None:
     e.add_argument("--model", action="append", metavar="M", help="zoo name or checkpoint path (repeat to compare)")
-    e.add_argument("--input", action="append", metavar="PATH", required=True,
-                   help="file, glob (quote it), folder, frames:DIR or synthetic:N (repeatable)")  # fmt: skip
+    e.add_argument(
+        "--input",
+        action="append",
+        metavar="PATH",
+        required=True,
+        help="file, glob (quote it), folder, frames:DIR or synthetic:N (repeatable)",
+    )
     e.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    e.add_argument("--spec", metavar="view.json", help="ViewSpec JSON with defaults (the app's export button writes one)")
+    e.add_argument(
+        "--spec", metavar="view.json", help="ViewSpec JSON with defaults (the app's export button writes one)"
+    )
     e.add_argument("--block", action="append", metavar="NAME|all", help="operator block(s) to show (default: all)")
-    e.add_argument("--query", action="extend", nargs="+", metavar="t,y,x",
-                   help="query points: t a source frame, y, x source pixels (repeatable)")  # fmt: skip
+    e.add_argument(
+        "--query",
+        action="extend",
+        nargs="+",
+        metavar="t,y,x",
+        help="query points: t a source frame, y, x source pixels (repeatable)",
+    )
     e.add_argument("--grid", type=int, metavar="N", help="an N×N grid of queries on the middle frame")
     e.add_argument("--auto", type=int, metavar="K", help="the K most-attended queries")
     e.add_argument("--top-k", type=int, metavar="K", dest="top_k", help="arrows per query (default 20)")
@@ -52,7 +64,9 @@ def _point(text: str) -> list[float]:
     try:
         t, y, x = (float(v) for v in text.split(","))
     except ValueError:
-        raise ValueError(f"--query {text!r}: write t,y,x (a source frame index and a source pixel), e.g. 3,40,52") from None
+        raise ValueError(
+            f"--query {text!r}: write t,y,x (a source frame index and a source pixel), e.g. 3,40,52"
+        ) from None
     return [t, y, x]
 
 
@@ -75,15 +89,23 @@ def spec_from_args(args: argparse.Namespace) -> Any:
     if args.block:
         blocks = "all" if "all" in args.block else tuple(args.block)
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip()) if args.format is not None else None
-    return spec.override(models=tuple(args.model) if args.model else None, blocks=blocks, queries=queries,
-                         k=args.top_k, formats=formats)  # fmt: skip
+    return spec.override(
+        models=tuple(args.model) if args.model else None, blocks=blocks, queries=queries, k=args.top_k, formats=formats
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from nlviz.export import run
 
-    manifest = run(spec_from_args(args), args.input, args.out, resume=args.resume, shard=args.shard,
-                   workers=args.workers, progress=not args.quiet)  # fmt: skip
+    manifest = run(
+        spec_from_args(args),
+        args.input,
+        args.out,
+        resume=args.resume,
+        shard=args.shard,
+        workers=args.workers,
+        progress=not args.quiet,
+    )
     c = manifest["counts"]
     print(f"nlviz export: {c['done']} done, {c['error']} error(s), {c['pending']} pending -> {args.out}/manifest.json")
     for e in manifest["inputs"]:

@@ -18,9 +18,23 @@ def cmd_app(args: argparse.Namespace) -> int:
     if not home.exists():
         print(f"nlviz app: {home} not found (run from a source checkout)", file=sys.stderr)
         return 2
-    cmd = [sys.executable, "-m", "streamlit", "run", str(home), "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--server.maxUploadSize", str(args.max_upload_mb)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(home),
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--server.maxUploadSize",
+        str(args.max_upload_mb),
+    ]
     if args.address:
         cmd += ["--server.address", args.address]
     print(f"nlviz app: http://{args.address or 'localhost'}:{args.port}", flush=True)
@@ -32,8 +46,15 @@ def cmd_models(args: argparse.Namespace) -> int:
     from nlviz.io.checkpoint import zoo_cards
 
     rows = [
-        {"name": c["name"], "operator": c.get("operator", "none"), "task": c.get("task", {}).get("name", ""),
-         "arch": c["arch"], "metrics": c.get("metrics", {}), "params": c.get("params"), "card": c["card"]}
+        {
+            "name": c["name"],
+            "operator": c.get("operator", "none"),
+            "task": c.get("task", {}).get("name", ""),
+            "arch": c["arch"],
+            "metrics": c.get("metrics", {}),
+            "params": c.get("params"),
+            "card": c["card"],
+        }
         for c in zoo_cards()
     ]
     if args.json:
@@ -45,7 +66,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     print(f"{'name':28} {'operator':14} {'task':10} {'top1':>6}  arch")
     for r in rows:
         top1 = r["metrics"].get("top1")
-        print(f"{r['name']:28} {r['operator']:14} {r['task']:10} {top1 if top1 is None else f'{top1:.3f}':>6}  {r['arch']}")
+        print(
+            f"{r['name']:28} {r['operator']:14} {r['task']:10} {top1 if top1 is None else f'{top1:.3f}':>6}  {r['arch']}"
+        )
     return 0
 
 

@@ -22,12 +22,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     for f in fields(TrainConfig):
         default = getattr(TrainConfig(), f.name)
         kind = json.loads if isinstance(default, dict) else type(default)
-        t.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, default=None,
-                       help=f"{f.metadata['help']} (default {default!r})")
+        t.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            dest=f.name,
+            type=kind,
+            default=None,
+            help=f"{f.metadata['help']} (default {default!r})",
+        )
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("eval", help="evaluate a model on fresh clips of its task",
-                       description="Top-1 of a checkpoint on N fresh clips of its task generated with seed S.")
+    e = sub.add_parser(
+        "eval",
+        help="evaluate a model on fresh clips of its task",
+        description="Top-1 of a checkpoint on N fresh clips of its task generated with seed S.",
+    )
     e.add_argument("--model", required=True, help="zoo name or checkpoint path")
     e.add_argument("--seed", type=int, default=None, help="data seed (default: the card's held-out eval seed)")
     e.add_argument("--num", type=int, default=1000, help="number of clips (default 1000)")
@@ -43,8 +51,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig.from_dict({**base, **overrides})
     card = train(cfg, resume=args.resume, progress=not args.quiet)
     if card:
-        print(f"{cfg.name}: held-out top1 {card['metrics']['top1']:.3f} in {card['training_time_s']:.0f}s "
-              f"-> {cfg.out}/{cfg.name}.safetensors")
+        print(
+            f"{cfg.name}: held-out top1 {card['metrics']['top1']:.3f} in {card['training_time_s']:.0f}s "
+            f"-> {cfg.out}/{cfg.name}.safetensors"
+        )
     return 0
 
 

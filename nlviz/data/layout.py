@@ -107,7 +107,12 @@ def cue_box(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def draw_cue(
-    rng: np.random.Generator, images: np.ndarray, masks: np.ndarray, frames: tuple[int, ...], radius: int, probes: Probes
+    rng: np.random.Generator,
+    images: np.ndarray,
+    masks: np.ndarray,
+    frames: tuple[int, ...],
+    radius: int,
+    probes: Probes,
 ) -> tuple[np.ndarray, ObjectInfo]:
     """The cue (id 1): a ringed disk of the target's color drifting inside ``cue_box`` over ``frames``.
     Returns its path (len(frames), 2) and its record (partner: the target, id 2 + label)."""
@@ -118,9 +123,17 @@ def draw_cue(
         draw.paste(images[f], masks[f], draw.ring(radius), y, x, np.array(RING, np.uint8), 1)
         draw.paste(images[f], masks[f], draw.disk(radius), y, x, rgb, 1)
     info = ObjectInfo(
-        1, "cue", "ringed_disk", name, rgb_tuple(rgb), float(radius), frames, pairs(path),
-        ring_rgb=RING, partner=2 + probes.label,
-    )  # fmt: skip
+        1,
+        "cue",
+        "ringed_disk",
+        name,
+        rgb_tuple(rgb),
+        float(radius),
+        frames,
+        pairs(path),
+        ring_rgb=RING,
+        partner=2 + probes.label,
+    )
     return path, info
 
 
@@ -144,7 +157,15 @@ def draw_probes(
             draw.paste(images[f], masks[f], draw.disk(radius), y, x, probes.rgb[q], oid)
         target = q == probes.label
         out[oid] = ObjectInfo(
-            oid, "target" if target else "probe", "disk", probes.names[q], rgb_tuple(probes.rgb[q]), float(radius),
-            frames, pairs(path), partner=1 if target else None, quadrant=q,
-        )  # fmt: skip
+            oid,
+            "target" if target else "probe",
+            "disk",
+            probes.names[q],
+            rgb_tuple(probes.rgb[q]),
+            float(radius),
+            frames,
+            pairs(path),
+            partner=1 if target else None,
+            quadrant=q,
+        )
     return out

@@ -98,9 +98,17 @@ class SpacetimeTask(SyntheticTask):
         self.occluders, self.decoys = occluders, decoys
         self.color_names, self.rgb = palette_colors(colors)
         self._params = dict(
-            frames=frames, size=size, radius=radius, colors=colors, cue_frames=cue_frames, probe_frames=probe_frames,
-            occluders=occluders, decoys=decoys, mean=self.mean, std=self.std,
-        )  # fmt: skip
+            frames=frames,
+            size=size,
+            radius=radius,
+            colors=colors,
+            cue_frames=cue_frames,
+            probe_frames=probe_frames,
+            occluders=occluders,
+            decoys=decoys,
+            mean=self.mean,
+            std=self.std,
+        )
 
     def _draw(self, rng: np.random.Generator) -> SyntheticClip:
         t_all, s, r = self.frames, self.size, self.radius

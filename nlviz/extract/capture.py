@@ -94,8 +94,11 @@ class Recording:
         for i, (tq, s) in enumerate(zip(q[:, 0].tolist(), inverse.tolist())):
             w[:, :, i, tq] = per[:, tq, :, s]
         # per-frame extras (B·T, G, ...) → (B, G, T, ...): the layout of a 3D block's extras
-        extras = {k: v.reshape(bt // t, t, *v.shape[1:]).transpose(1, 2) for k, v in inner.extras.items()
-                  if v.shape[0] == bt and v.dim() >= 2}
+        extras = {
+            k: v.reshape(bt // t, t, *v.shape[1:]).transpose(1, 2)
+            for k, v in inner.extras.items()
+            if v.shape[0] == bt and v.dim() >= 2
+        }
         return replace(inner, weights=w, queries=q, query_grid=qgrid, key_grid=kgrid, extras=extras)
 
 

@@ -38,13 +38,17 @@ class GridGeometry:
         """(Q, 3) cells → (Q, 6) boxes ``(t0, t1, y0, x0, y1, x1)`` in input frames/pixel edges (ends excluded)."""
         c = np.asarray(cells, dtype=np.float64).reshape(-1, 3)
         st, sy, sx = self.stride
-        return np.stack([c[:, 0] * st, (c[:, 0] + 1) * st, c[:, 1] * sy, c[:, 2] * sx,
-                         (c[:, 1] + 1) * sy, (c[:, 2] + 1) * sx], axis=1)
+        return np.stack(
+            [c[:, 0] * st, (c[:, 0] + 1) * st, c[:, 1] * sy, c[:, 2] * sx, (c[:, 1] + 1) * sy, (c[:, 2] + 1) * sx],
+            axis=1,
+        )
 
     def cell_center(self, cells: Any) -> np.ndarray:
         """(Q, 3) cells → (Q, 3) centers (t, y, x) in input pixel coordinates (pixel centers at integers)."""
         b = self.cell_box(cells)
-        return np.stack([(b[:, 0] + b[:, 1]) / 2 - 0.5, (b[:, 2] + b[:, 4]) / 2 - 0.5, (b[:, 3] + b[:, 5]) / 2 - 0.5], 1)
+        return np.stack(
+            [(b[:, 0] + b[:, 1]) / 2 - 0.5, (b[:, 2] + b[:, 4]) / 2 - 0.5, (b[:, 3] + b[:, 5]) / 2 - 0.5], 1
+        )
 
     def cell_frames(self, t: int) -> range:
         """The input frames that cell time ``t`` covers."""
@@ -78,7 +82,9 @@ class AffinityGeometry:
         out = []
         for t0, t1, y0, x0, y1, x1 in g.cell_box(cells):
             frames = self.source.frames_to_source(int(np.floor(t0)), int(np.ceil(t1)))
-            out.append({"frames": list(frames), "box": tuple(float(v) for v in self.source.box_to_source((y0, x0, y1, x1)))})
+            out.append(
+                {"frames": list(frames), "box": tuple(float(v) for v in self.source.box_to_source((y0, x0, y1, x1)))}
+            )
         return out
 
     def query_at_source(self, frame_t: int, y: float, x: float) -> tuple[int, int, int]:

@@ -43,7 +43,11 @@ _MULTIARRAY = {"_reconstruct": _multiarray._reconstruct, "scalar": _multiarray.s
 
 #: (module, name) → the object the unpickler may return; nothing else is importable
 ALLOWED: dict[tuple[str, str], Any] = {
-    **{(mod, name): obj for mod in ("numpy.core.multiarray", "numpy._core.multiarray") for name, obj in _MULTIARRAY.items()},
+    **{
+        (mod, name): obj
+        for mod in ("numpy.core.multiarray", "numpy._core.multiarray")
+        for name, obj in _MULTIARRAY.items()
+    },
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     ("collections", "OrderedDict"): collections.OrderedDict,

@@ -104,7 +104,9 @@ def _resolve(source: str | os.PathLike) -> Path:
         if cand.exists():
             return cand
         names = [c["name"] for c in zoo_cards()]
-        raise CheckpointError(f"{source!r} is neither a file nor a zoo model; zoo models: {', '.join(names) or '(none)'}")
+        raise CheckpointError(
+            f"{source!r} is neither a file nor a zoo model; zoo models: {', '.join(names) or '(none)'}"
+        )
     raise CheckpointError(f"{source}: file not found")
 
 
@@ -148,14 +150,19 @@ def check_state_dict(model: Any, state: dict[str, Any], where: Any) -> None:
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
-    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-              for k in sorted(set(own) & set(state)) if own[k].shape != state[k].shape]
+    shapes = [
+        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in sorted(set(own) & set(state))
+        if own[k].shape != state[k].shape
+    ]
     if missing or unexpected or shapes:
         parts = [f"{where}: weights do not match the model described by its card"]
         if missing:
             parts.append(f"missing keys ({len(missing)}): {missing[:12]}{' …' if len(missing) > 12 else ''}")
         if unexpected:
-            parts.append(f"unexpected keys ({len(unexpected)}): {unexpected[:12]}{' …' if len(unexpected) > 12 else ''}")
+            parts.append(
+                f"unexpected keys ({len(unexpected)}): {unexpected[:12]}{' …' if len(unexpected) > 12 else ''}"
+            )
         if shapes:
             parts.append(f"shape mismatches: {shapes[:8]}")
         raise CheckpointError("; ".join(parts))

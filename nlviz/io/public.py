@@ -133,9 +133,10 @@ def closest(keys: list[str]) -> str:
     name, known, _ = rank(keys)[0]
     layout = LAYOUTS.get(name)
     unknown = sorted(k for k in keys if not layout.knows(k))
-    return (
-        f"closest known format: {name} ({layout.summary}) recognizes {known} of {len(keys)} keys"
-        + (f"; keys it does not know ({len(unknown)}): {unknown[:10]}{' …' if len(unknown) > 10 else ''}" if unknown else "")
+    return f"closest known format: {name} ({layout.summary}) recognizes {known} of {len(keys)} keys" + (
+        f"; keys it does not know ({len(unknown)}): {unknown[:10]}{' …' if len(unknown) > 10 else ''}"
+        if unknown
+        else ""
     )
 
 
@@ -163,7 +164,8 @@ def convert(source: str | os.PathLike | Checkpoint, fmt: str = "auto") -> Conver
         where = "" if str(e).startswith(str(ckpt.path)) else f"{ckpt.path}: "
         raise CheckpointError(f"{where}{e}; {closest(list(ckpt.state))}") from None
     converted.card = {
-        "format": layout.name + (f":{converted.card['variant']}" if converted.card.get("variant") in layout.variants else ""),
+        "format": layout.name
+        + (f":{converted.card['variant']}" if converted.card.get("variant") in layout.variants else ""),
         "source": str(ckpt.path),
         **converted.card,
     }
@@ -182,9 +184,18 @@ def build(converted: Converted, where: Any) -> Any:
     try:
         check_state_dict(model, state, where)
     except CheckpointError as e:
-        raise CheckpointError(str(e).replace("the model described by its card", f"the {converted.card.get('format')} layout (keys in nlviz names)")) from None
+        raise CheckpointError(
+            str(e).replace(
+                "the model described by its card", f"the {converted.card.get('format')} layout (keys in nlviz names)"
+            )
+        ) from None
     model.load_state_dict(state, strict=True)
-    model.card = {"name": Path(str(where)).stem, "arch": converted.arch, "args": model.arch_spec["args"], **converted.card}
+    model.card = {
+        "name": Path(str(where)).stem,
+        "arch": converted.arch,
+        "args": model.arch_spec["args"],
+        **converted.card,
+    }
     return model
 
 

@@ -19,8 +19,24 @@ _BUILTIN = [
     ("tiny_resnet2d", "tiny 2D ResNet for images", "image", (2, 3, 32, 32), _TINY, "TinyResNet", "TinyResNet2DConfig"),
     ("r50_c2d", "ResNet-50 C2D of the NL paper", "video", _VIDEO, _R50, "VideoResNet50", "R50C2DConfig"),
     ("r50_i3d", "ResNet-50 I3D (3×1×1) of the NL paper", "video", _VIDEO, _R50, "VideoResNet50", "R50I3DConfig"),
-    ("r50_2d", "ResNet-50/101/152 for images (torchvision layout)", "image", (2, 3, 64, 64), "nlviz.models.resnet50_2d", "ImageResNet", "R50ImageConfig"),
-    ("timm_resnext26ts", "timm ResNeXt-26-TS, an operator in every bottleneck (bat_resnext26ts)", "image", (1, 3, 256, 256), "nlviz.models.resnext26ts", "ResNeXt26", "ResNeXt26Config"),
+    (
+        "r50_2d",
+        "ResNet-50/101/152 for images (torchvision layout)",
+        "image",
+        (2, 3, 64, 64),
+        "nlviz.models.resnet50_2d",
+        "ImageResNet",
+        "R50ImageConfig",
+    ),
+    (
+        "timm_resnext26ts",
+        "timm ResNeXt-26-TS, an operator in every bottleneck (bat_resnext26ts)",
+        "image",
+        (1, 3, 256, 256),
+        "nlviz.models.resnext26ts",
+        "ResNeXt26",
+        "ResNeXt26Config",
+    ),
     # written in its own file; imported only when built, so an unfinished file breaks only this arch
     ("alexhex7_mnist", "AlexHex7 MNIST net", "image", (2, 1, 28, 28), "nlviz.models.alexhex7", "AlexHex7MNIST", None),
 ]

@@ -31,8 +31,10 @@ STRIDES = (1, 2, 2, 2)
 DEPTH = 2
 GROUP_SIZE = 32
 #: the ``attn`` of timm's ``bat_resnext26ts`` (``BatNonLocalAttn`` defaults with ``block_size=8``)
-BAT_RESNEXT26TS = {"op": "bat", "options": {"block_size": 8, "groups": 2, "normalize": "sigmoid", "bias": False,
-                                            "dropout": 0.2}}
+BAT_RESNEXT26TS = {
+    "op": "bat",
+    "options": {"block_size": 8, "groups": 2, "normalize": "sigmoid", "bias": False, "dropout": 0.2},
+}
 
 
 def make_divisible(v: float, divisor: int = 8) -> int:
@@ -63,8 +65,9 @@ class ResNeXt26Config:
         checks.positive_int("num_classes", self.num_classes)
         checks.positive_int("in_channels", self.in_channels)
         self.blocks = checks.spec_list(self.blocks)
-        if self.attn is not None and (not isinstance(self.attn, dict) or set(self.attn) - {"op", "options"}
-                                      or "op" not in self.attn):  # fmt: skip
+        if self.attn is not None and (
+            not isinstance(self.attn, dict) or set(self.attn) - {"op", "options"} or "op" not in self.attn
+        ):
             raise ValueError(f"attn must be None or {{'op': name, 'options': {{...}}}}, got {self.attn!r}")
 
 
@@ -108,8 +111,12 @@ class ResNeXt26(nn.Module):
         self.stem.add_module("pool", nn.MaxPool2d(3, stride=2, padding=1))
         stages, c = [], 64
         for width, stride in zip(WIDTHS, STRIDES):
-            stages.append([Bottleneck(c if i == 0 else width, width, stride if i == 0 else 1, self._attn(width // 4))
-                           for i in range(DEPTH)])  # fmt: skip
+            stages.append(
+                [
+                    Bottleneck(c if i == 0 else width, width, stride if i == 0 else 1, self._attn(width // 4))
+                    for i in range(DEPTH)
+                ]
+            )
             c = width
         specs = parse_blocks(config.blocks, [DEPTH] * len(WIDTHS))
         self.stages = nn.Sequential(*build_stages(stages, WIDTHS, specs, video=False))
@@ -127,7 +134,9 @@ class ResNeXt26(nn.Module):
     def forward_features(self, x: Tensor) -> Tensor:
         """(B, 3, H, W) → (B, 2048, H/32, W/32)."""
         if x.dim() != 4 or x.shape[1] != self.config.in_channels:
-            raise ValueError(f"ResNeXt26 expects (B, {self.config.in_channels}, H, W) images, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"ResNeXt26 expects (B, {self.config.in_channels}, H, W) images, got shape {tuple(x.shape)}"
+            )
         return self.stages(self.stem(x))
 
     def forward(self, x: Tensor) -> Tensor:

@@ -63,7 +63,14 @@ def arrow_set(scene: Scene, grid: PanelGrid, row: int = 0, *, base_width: float 
     qc = scene.query_center
     start = np.array(grid.to_canvas(row, scene.query_panel, qc[1], qc[2]), dtype=float)
     return ArrowSet(
-        start=start, ends=ends, cells=scene.top_cells.copy(), weights=scene.top_weights.copy(), level=level,
-        colors=colors, widths=widths, opacity=opacity, bounds=np.stack([edges[:-1], edges[1:]], 1),
+        start=start,
+        ends=ends,
+        cells=scene.top_cells.copy(),
+        weights=scene.top_weights.copy(),
+        level=level,
+        colors=colors,
+        widths=widths,
+        opacity=opacity,
+        bounds=np.stack([edges[:-1], edges[1:]], 1),
         strength=strength,
-    )  # fmt: skip
+    )

@@ -76,7 +76,9 @@ def bat_view(aff: Affinity, query: int = 0, *, batch: int = 0, cmap: str = "auto
     stack_ = [p, q] + ([tm] if tm is not None else [])
     m_scale = make_scale(np.concatenate([a.ravel() for a in stack_]), MATRIX_LABEL, cmap=cmap, signed=False)
     e_scale = make_scale(eff, weight_label(aff.kind, aff.normalized, "per group"), cmap=cmap, signed=False)
-    return BatView(p, q, tm, eff, (t, i, j), m_scale, e_scale, title or f"BA-Transform, query cell (t,y,x)=({t},{i},{j})")
+    return BatView(
+        p, q, tm, eff, (t, i, j), m_scale, e_scale, title or f"BA-Transform, query cell (t,y,x)=({t},{i},{j})"
+    )
 
 
 def _tile(matrix: np.ndarray, size: int) -> tuple[np.ndarray, float]:
@@ -131,15 +133,28 @@ def bat_figure(view: BatView) -> Any:
 
     go = plotly_parts.go()
     cols = view.columns()
-    fig = make_subplots(rows=view.groups, cols=len(cols), column_titles=[c[0] for c in cols],
-                        row_titles=[f"g{g}" for g in range(view.groups)], horizontal_spacing=0.04,
-                        vertical_spacing=0.03)  # fmt: skip
+    fig = make_subplots(
+        rows=view.groups,
+        cols=len(cols),
+        column_titles=[c[0] for c in cols],
+        row_titles=[f"g{g}" for g in range(view.groups)],
+        horizontal_spacing=0.04,
+        vertical_spacing=0.03,
+    )
     for c, (name, mats, which) in enumerate(cols):
         axis = "coloraxis" if which == "m" else "coloraxis2"
         for g in range(view.groups):
-            fig.add_trace(go.Heatmap(z=mats[g], coloraxis=axis, zsmooth=False, name=f"{name} g{g}",
-                                     hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>"),
-                          row=g + 1, col=c + 1)  # fmt: skip
+            fig.add_trace(
+                go.Heatmap(
+                    z=mats[g],
+                    coloraxis=axis,
+                    zsmooth=False,
+                    name=f"{name} g{g}",
+                    hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>",
+                ),
+                row=g + 1,
+                col=c + 1,
+            )
             kind, a, b = view.marks(c)
             n, m = mats[g].shape
             if kind == "row":
@@ -148,12 +163,27 @@ def bat_figure(view: BatView) -> Any:
                 x0, x1, y0, y1 = a - 0.5, a + 0.5, -0.5, n - 0.5
             else:
                 x0, x1, y0, y1 = b - 0.5, b + 0.5, a - 0.5, a + 0.5
-            fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, line=dict(color="rgb(230,20,20)", width=1.5),
-                          row=g + 1, col=c + 1)  # fmt: skip
+            fig.add_shape(
+                type="rect",
+                x0=x0,
+                x1=x1,
+                y0=y0,
+                y1=y1,
+                line=dict(color="rgb(230,20,20)", width=1.5),
+                row=g + 1,
+                col=c + 1,
+            )
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
     ax1, ax2 = coloraxis(view.matrix_scale), coloraxis(view.effective_scale)
     ax2["colorbar"] |= dict(x=1.12)
-    fig.update_layout(coloraxis=ax1, coloraxis2=ax2, title=view.title, height=160 * view.groups + 120,
-                      width=180 * len(cols) + 260, plot_bgcolor="white", paper_bgcolor="white")  # fmt: skip
+    fig.update_layout(
+        coloraxis=ax1,
+        coloraxis2=ax2,
+        title=view.title,
+        height=160 * view.groups + 120,
+        width=180 * len(cols) + 260,
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+    )
     return fig

@@ -15,8 +15,18 @@ from nlviz.render.layout import BACKGROUND, INK
 from nlviz.render.scale import format_value
 
 #: categorical colors (RGB) for series / bars
-PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
-           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]  # fmt: skip
+PALETTE = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+]
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,13 @@ def y_range(values: np.ndarray) -> tuple[float, float]:
 
 
 def axes(
-    width: int, height: int, n: int, yr: tuple[float, float], xlabels: list[str], title: str, xlabel: str,
+    width: int,
+    height: int,
+    n: int,
+    yr: tuple[float, float],
+    xlabels: list[str],
+    title: str,
+    xlabel: str,
     right: int = 12,
 ) -> tuple[np.ndarray, ChartArea]:
     """A blank chart with its frame, ticks and labels (``right``: margin kept free, e.g. for a legend)."""
@@ -78,8 +94,14 @@ def axes(
 
 
 def line_chart(
-    series: dict[str, np.ndarray], xlabels: list[str], *, title: str, xlabel: str = "", width: int = 560,
-    height: int = 260, marker_at: int | None = None,
+    series: dict[str, np.ndarray],
+    xlabels: list[str],
+    *,
+    title: str,
+    xlabel: str = "",
+    width: int = 560,
+    height: int = 260,
+    marker_at: int | None = None,
 ) -> tuple[np.ndarray, ChartArea]:
     """Lines (one per series, same length as ``xlabels``) with dot markers; ``marker_at`` draws a dashed
     vertical line at that x (e.g. the query's frame). The legend sits right of the plot area."""

@@ -60,8 +60,7 @@ def compare_view(entries: list[tuple[str, Scene]], *, relative: bool = True, tit
     what = "share of the row's total |weight|" if relative else first.scale.label
     scale = make_scale(maps, what, cmap=first.scale.cmap if not first.scale.signed else "auto")
     diff_scale = make_scale(diffs, f"difference to {entries[0][0]} ({what})", signed=True)
-    return CompareView(frames, tuple(cols), [lb for lb, _ in entries], maps, diffs, scale, diff_scale, queries,
-                       title)  # fmt: skip
+    return CompareView(frames, tuple(cols), [lb for lb, _ in entries], maps, diffs, scale, diff_scale, queries, title)
 
 
 def _grid(view: CompareView, panel_size: int) -> PanelGrid:
@@ -108,17 +107,31 @@ def compare_figure(view: CompareView, *, panel_size: int = 128, alpha: float = A
     fig = plotly_parts.new_figure(canvas, view.title or "comparison", extra_width=220)
     s = grid.scale
     for r in range(grid.rows):
-        data, axis, a = (view.maps[r], "coloraxis", alpha) if r < e_count else (view.diffs[r - e_count], "coloraxis2", 0.85)
+        data, axis, a = (
+            (view.maps[r], "coloraxis", alpha) if r < e_count else (view.diffs[r - e_count], "coloraxis2", 0.85)
+        )
         for c in range(len(view.input_frames)):
             y0, x0 = grid.to_canvas(r, c, 0, 0)
-            fig.add_trace(go.Heatmap(z=data[c], x0=float(x0), dx=s, y0=float(y0), dy=s, coloraxis=axis, opacity=a,
-                                     zsmooth=False, name=_row_labels(view)[r],
-                                     hovertemplate="%{z:.4g}<extra></extra>"))  # fmt: skip
+            fig.add_trace(
+                go.Heatmap(
+                    z=data[c],
+                    x0=float(x0),
+                    dx=s,
+                    y0=float(y0),
+                    dy=s,
+                    coloraxis=axis,
+                    opacity=a,
+                    zsmooth=False,
+                    name=_row_labels(view)[r],
+                    hovertemplate="%{z:.4g}<extra></extra>",
+                )
+            )
     for e, (col, box) in enumerate(view.queries):
         if col >= 0:
             y0, x0, y1, x1 = grid.box_to_canvas(e, col, box)
-            for tr in plotly_parts.query_traces(((y0 + y1) / 2 - 0.5, (x0 + x1) / 2 - 0.5), (y0, x0, y1, x1),
-                                                f"query ({view.labels[e]})"):  # fmt: skip
+            for tr in plotly_parts.query_traces(
+                ((y0 + y1) / 2 - 0.5, (x0 + x1) / 2 - 0.5), (y0, x0, y1, x1), f"query ({view.labels[e]})"
+            ):
                 tr.showlegend = False
                 fig.add_trace(tr)
     ax2 = coloraxis(view.diff_scale)

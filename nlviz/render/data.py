@@ -36,10 +36,14 @@ def query_record(scene: Scene, index: int) -> dict[str, Any]:
     geo = scene.geometry
     centers = geo.key.cell_center(scene.top_cells)  # (k, 3)
     top = [
-        {"cell": [int(v) for v in cell], "weight": num(w), "center": nums(c[1:]),
-         "frame": int(geo.key.cell_frames(int(cell[0]))[0])}
+        {
+            "cell": [int(v) for v in cell],
+            "weight": num(w),
+            "center": nums(c[1:]),
+            "frame": int(geo.key.cell_frames(int(cell[0]))[0]),
+        }
         for cell, w, c in zip(scene.top_cells, scene.top_weights, centers)
-    ]  # fmt: skip
+    ]
     rec: dict[str, Any] = {
         "index": index,
         "cell": list(scene.query_cell),

@@ -136,10 +136,14 @@ def html_page(figures: list[tuple[str, Any]], *, title: str, plotlyjs: str = "in
     else:
         script = f'<script src="{_html.escape(plotlyjs)}"></script>'
     parts = [
-        "<!DOCTYPE html>", '<html><head><meta charset="utf-8">', f"<title>{_html.escape(title)}</title>", script,
+        "<!DOCTYPE html>",
+        '<html><head><meta charset="utf-8">',
+        f"<title>{_html.escape(title)}</title>",
+        script,
         "<style>body{font-family:sans-serif;margin:16px} h2{font-size:15px;margin:18px 0 4px}</style>",
-        "</head><body>", f"<h1 style='font-size:18px'>{_html.escape(title)}</h1>",
-    ]  # fmt: skip
+        "</head><body>",
+        f"<h1 style='font-size:18px'>{_html.escape(title)}</h1>",
+    ]
     for i, (heading, fig) in enumerate(figures):
         parts.append(f"<h2>{_html.escape(heading)}</h2>")
         parts.append(fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"nlviz-fig-{i}"))

@@ -72,19 +72,30 @@ def heatmap_traces(scene: Scene, grid: Any, row: int = 0, alpha: float = ALPHA, 
         y0, x0 = grid.to_canvas(row, c, (sy - 1) / 2, (sx - 1) / 2)  # center of cell (0, 0)
         traces.append(
             go.Heatmap(
-                z=m, x0=float(x0), dx=sx * grid.scale, y0=float(y0), dy=sy * grid.scale, coloraxis=coloraxis,
-                opacity=alpha, zsmooth=False, name=f"frame {f}",
+                z=m,
+                x0=float(x0),
+                dx=sx * grid.scale,
+                y0=float(y0),
+                dy=sy * grid.scale,
+                coloraxis=coloraxis,
+                opacity=alpha,
+                zsmooth=False,
+                name=f"frame {f}",
                 hovertemplate=f"frame {f}, key cell (y,x)=(%{{customdata[0]}},%{{customdata[1]}})<br>weight %{{z:.4g}}<extra></extra>",
                 customdata=np.stack(np.meshgrid(np.arange(m.shape[0]), np.arange(m.shape[1]), indexing="ij"), -1),
             )
-        )  # fmt: skip
+        )
     return traces
 
 
 def coloraxis(scale: ColorScale) -> dict:
     """A plotly ``coloraxis`` for ``scale`` (shared by several heatmaps: one colorbar)."""
-    return dict(colorscale=colormap.plotly_colorscale(scale.cmap), cmin=scale.vmin, cmax=scale.vmax,
-                colorbar=plotly_parts.colorbar(scale))
+    return dict(
+        colorscale=colormap.plotly_colorscale(scale.cmap),
+        cmin=scale.vmin,
+        cmax=scale.vmax,
+        colorbar=plotly_parts.colorbar(scale),
+    )
 
 
 def heatmap_figure(scene: Scene, *, panel_size: int = 160, alpha: float = ALPHA) -> Any:

@@ -73,11 +73,23 @@ def describe_model(name: str, model: Any, spec: Any) -> LoadedModel:
     else:
         blocks = [b for b in names if b in spec.blocks]
         if not blocks:
-            raise ValueError(f"ViewSpec field 'blocks': none of {list(spec.blocks)} is a block of model {name!r}; "
-                             f"its operator blocks: {names}")  # fmt: skip
-    return LoadedModel(name, label, model, video, frames if video else 1, size,
-                       tuple(inp.get("mean", IMAGENET_MEAN)), tuple(inp.get("std", IMAGENET_STD)),
-                       card.get("task"), int(seed), blocks)  # fmt: skip
+            raise ValueError(
+                f"ViewSpec field 'blocks': none of {list(spec.blocks)} is a block of model {name!r}; "
+                f"its operator blocks: {names}"
+            )
+    return LoadedModel(
+        name,
+        label,
+        model,
+        video,
+        frames if video else 1,
+        size,
+        tuple(inp.get("mean", IMAGENET_MEAN)),
+        tuple(inp.get("std", IMAGENET_STD)),
+        card.get("task"),
+        int(seed),
+        blocks,
+    )
 
 
 def read_input(source: str, lm: LoadedModel, task_model: LoadedModel) -> Any:
@@ -165,9 +177,15 @@ def render_input(source: str, input_id: str, spec: Any, models: list[LoadedModel
             aff = rec.affinity(block, block_cells(spec, pts, rec.geometry(block), qgrid))
             pair = f"{lm.label}__{safe_name(block)}"
             scenes = make_scenes(spec, clip, aff, f"{lm.label} | {block} | {input_id}")
-            written += pair_outputs.write_pair(folder, pair, spec, clip, aff, scenes,
-                                               info={"model": lm.name, "block": block, "input": input_id,
-                                                     "source": source})  # fmt: skip
+            written += pair_outputs.write_pair(
+                folder,
+                pair,
+                spec,
+                clip,
+                aff,
+                scenes,
+                info={"model": lm.name, "block": block, "input": input_id, "source": source},
+            )
             label = f"{lm.label} {block}"
             pairs.append((label, scenes))
             if scenes and "blocks" in spec.views:
@@ -185,6 +203,18 @@ def make_scenes(spec: Any, clip: Any, aff: Any, title: str) -> list[Scene]:
     out = []
     for i in range(aff.weights.shape[2]):
         cell = "({},{},{})".format(*aff.queries[i].tolist())
-        out.append(make_scene(clip.frames, aff, i, k=spec.k, show=spec.frames, groups=spec.groups, scale=scale,
-                              cmap=spec.colormap, fixed=fixed, title=f"{title} | query {i} cell {cell}"))  # fmt: skip
+        out.append(
+            make_scene(
+                clip.frames,
+                aff,
+                i,
+                k=spec.k,
+                show=spec.frames,
+                groups=spec.groups,
+                scale=scale,
+                cmap=spec.colormap,
+                fixed=fixed,
+                title=f"{title} | query {i} cell {cell}",
+            )
+        )
     return out

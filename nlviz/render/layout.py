@@ -101,7 +101,9 @@ def compose(
     ph, pw = grid.panel_size
     for (r, c), image in panels.items():
         if image.shape[:2] != (grid.height, grid.width):
-            raise ValueError(f"panel ({r}, {c}) image is {image.shape[:2]}, the grid expects {(grid.height, grid.width)}")
+            raise ValueError(
+                f"panel ({r}, {c}) image is {image.shape[:2]}, the grid expects {(grid.height, grid.width)}"
+            )
         oy, ox = grid.origin(r, c)
         canvas[oy : oy + ph, ox : ox + pw] = upscale(image, grid.scale)
     for (r, c), text in (titles or {}).items():

@@ -68,7 +68,9 @@ def write_pair(
         for i, sc in enumerate(scenes):
             cell = "({},{},{})".format(*sc.query_cell)
             if "arrows" in spec.views:
-                figs.append((f"query {i} {cell}: arrows to the top {len(sc.top_weights)}", arrow_figure(sc, panel_size=ps)))
+                figs.append(
+                    (f"query {i} {cell}: arrows to the top {len(sc.top_weights)}", arrow_figure(sc, panel_size=ps))
+                )
             if "heatmap" in spec.views:
                 figs.append((f"query {i} {cell}: weights per frame", heatmap_figure(sc, panel_size=ps)))
             if is_bat:
@@ -83,7 +85,9 @@ def write_pair(
         from nlviz.render.data import affinity_arrays, affinity_record
 
         groups = spec.groups
-        out.append(files.write_json(folder / f"{pair}.json", affinity_record(aff, scenes, **info, group_reduction=groups)))
+        out.append(
+            files.write_json(folder / f"{pair}.json", affinity_record(aff, scenes, **info, group_reduction=groups))
+        )
         out.append(files.write_npz(folder / f"{pair}.npz", affinity_arrays(aff, scenes)))
     return out
 

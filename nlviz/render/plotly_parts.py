@@ -39,10 +39,15 @@ def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140) -> Any
     fig = go().Figure(image_trace(canvas))
     h, w = canvas.shape[:2]
     fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=13)), width=w + extra_width + 40, height=h + 150,
-        margin=dict(l=10, r=extra_width, t=50, b=70), plot_bgcolor="white", paper_bgcolor="white",
-        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0), hovermode="closest",
-    )  # fmt: skip
+        title=dict(text=title, x=0.01, font=dict(size=13)),
+        width=w + extra_width + 40,
+        height=h + 150,
+        margin=dict(l=10, r=extra_width, t=50, b=70),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0),
+        hovermode="closest",
+    )
     fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], constrain="domain")
     fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain")
     return fig
@@ -51,20 +56,33 @@ def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140) -> Any
 def colorbar(scale: ColorScale, **extra: Any) -> dict:
     """A plotly colorbar for ``scale``: its label (what the weights are) and 3 formatted ticks."""
     ticks = scale.ticks(3)
-    return dict(title=dict(text=scale.label, side="right"), tickvals=ticks, ticktext=[format_value(t) for t in ticks],
-                len=0.9, **extra)
+    return dict(
+        title=dict(text=scale.label, side="right"),
+        tickvals=ticks,
+        ticktext=[format_value(t) for t in ticks],
+        len=0.9,
+        **extra,
+    )
 
 
 def colorbar_trace(scale: ColorScale, *, x: float = 1.02, name: str = "scale") -> Any:
     """An invisible marker whose colorbar shows ``scale`` with its label (what the weights are)."""
     return go().Scatter(
-        x=[None], y=[None], mode="markers", name=name, showlegend=False, hoverinfo="skip",
+        x=[None],
+        y=[None],
+        mode="markers",
+        name=name,
+        showlegend=False,
+        hoverinfo="skip",
         marker=dict(
-            color=[scale.vmin], cmin=scale.vmin, cmax=scale.vmax, colorscale=colormap.plotly_colorscale(scale.cmap),
+            color=[scale.vmin],
+            cmin=scale.vmin,
+            cmax=scale.vmax,
+            colorscale=colormap.plotly_colorscale(scale.cmap),
             showscale=True,
             colorbar=colorbar(scale, x=x),
         ),
-    )  # fmt: skip
+    )
 
 
 def box_path(box: tuple[float, float, float, float]) -> tuple[list, list]:
@@ -78,12 +96,25 @@ def query_traces(center: tuple[float, float], box: tuple[float, float, float, fl
     g = go()
     xs, ys = box_path(box)
     return [
-        g.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgb(230,20,20)", width=2), name="query cell",
-                  hoverinfo="skip", showlegend=False),
-        g.Scatter(x=[center[1]], y=[center[0]], mode="markers", name="query",
-                  marker=dict(symbol="x-thin", size=14, line=dict(width=3, color="rgb(230,20,20)")),
-                  hovertext=[label], hoverinfo="text"),
-    ]  # fmt: skip
+        g.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line=dict(color="rgb(230,20,20)", width=2),
+            name="query cell",
+            hoverinfo="skip",
+            showlegend=False,
+        ),
+        g.Scatter(
+            x=[center[1]],
+            y=[center[0]],
+            mode="markers",
+            name="query",
+            marker=dict(symbol="x-thin", size=14, line=dict(width=3, color="rgb(230,20,20)")),
+            hovertext=[label],
+            hoverinfo="text",
+        ),
+    ]
 
 
 def arrow_traces(arrows: ArrowSet) -> list[Any]:
@@ -111,10 +142,16 @@ def arrow_traces(arrows: ArrowSet) -> list[Any]:
         lo, hi = arrows.bounds[lv]
         traces.append(
             g.Scatter(
-                x=xs, y=ys, mode="lines+markers", name=f"weight {format_value(lo)} – {format_value(hi)}",
-                line=dict(color=f"rgb({r},{gg},{b})", width=float(arrows.widths[lv])), opacity=float(arrows.opacity[lv]),
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                name=f"weight {format_value(lo)} – {format_value(hi)}",
+                line=dict(color=f"rgb({r},{gg},{b})", width=float(arrows.widths[lv])),
+                opacity=float(arrows.opacity[lv]),
                 marker=dict(symbol="arrow", size=sizes, angleref="previous", color=f"rgb({r},{gg},{b})"),
-                hovertext=text, hoverinfo="text", meta={"level": int(lv), "count": int(len(sel))},
+                hovertext=text,
+                hoverinfo="text",
+                meta={"level": int(lv), "count": int(len(sel))},
             )
-        )  # fmt: skip
+        )
     return traces

@@ -34,30 +34,53 @@ def _rgb(c: tuple[int, int, int]) -> str:
 
 
 def profile_image(
-    profiles: dict[str, np.ndarray], *, title: str = "temporal profile", ylabel: str = "weight per key frame",
-    query_frame: int | None = None, width: int = 560, height: int = 260,
+    profiles: dict[str, np.ndarray],
+    *,
+    title: str = "temporal profile",
+    ylabel: str = "weight per key frame",
+    query_frame: int | None = None,
+    width: int = 560,
+    height: int = 260,
 ) -> np.ndarray:
     """Line chart of weight per key frame, one line per series; a dashed line marks ``query_frame``."""
     n = len(next(iter(profiles.values()))) if profiles else 0
-    img, _ = chart.line_chart(profiles, [str(t) for t in range(n)], title=f"{title} ({ylabel})", xlabel="key frame t",
-                              width=width, height=height, marker_at=query_frame)  # fmt: skip
+    img, _ = chart.line_chart(
+        profiles,
+        [str(t) for t in range(n)],
+        title=f"{title} ({ylabel})",
+        xlabel="key frame t",
+        width=width,
+        height=height,
+        marker_at=query_frame,
+    )
     return img
 
 
 def profile_figure(
-    profiles: dict[str, np.ndarray], *, title: str = "temporal profile", ylabel: str = "weight per key frame",
+    profiles: dict[str, np.ndarray],
+    *,
+    title: str = "temporal profile",
+    ylabel: str = "weight per key frame",
     query_frame: int | None = None,
 ) -> Any:
     go = plotly_parts.go()
     fig = go.Figure()
     for k, (name, ys) in enumerate(profiles.items()):
         ys = np.asarray(ys, float)
-        fig.add_trace(go.Scatter(x=list(range(len(ys))), y=ys, mode="lines+markers", name=name,
-                                 line=dict(color=_rgb(chart.PALETTE[k % len(chart.PALETTE)]), width=2)))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(len(ys))),
+                y=ys,
+                mode="lines+markers",
+                name=name,
+                line=dict(color=_rgb(chart.PALETTE[k % len(chart.PALETTE)]), width=2),
+            )
+        )
     if query_frame is not None:
         fig.add_vline(x=query_frame, line=dict(color="rgb(230,20,20)", dash="dash", width=1))
-    fig.update_layout(title=title, xaxis_title="key frame t", yaxis_title=ylabel, plot_bgcolor="white",
-                      width=560, height=340)  # fmt: skip
+    fig.update_layout(
+        title=title, xaxis_title="key frame t", yaxis_title=ylabel, plot_bgcolor="white", width=560, height=340
+    )
     fig.update_xaxes(dtick=1, showline=True, linecolor="black")
     fig.update_yaxes(rangemode="tozero", showline=True, linecolor="black", gridcolor="rgb(230,230,230)")
     return fig
@@ -91,9 +114,16 @@ def block_stats_figure(stats: dict[str, dict[str, float]]) -> Any:
     fig = make_subplots(rows=len(metrics), cols=1, subplot_titles=[f"{m} per block" for m in metrics])
     for r, m in enumerate(metrics, 1):
         blocks = [b for b, row in stats.items() if m in row]
-        fig.add_trace(go.Bar(x=blocks, y=[stats[b][m] for b in blocks], name=m,
-                             marker_color=[_rgb(chart.PALETTE[i % len(chart.PALETTE)]) for i in range(len(blocks))]),
-                      row=r, col=1)  # fmt: skip
+        fig.add_trace(
+            go.Bar(
+                x=blocks,
+                y=[stats[b][m] for b in blocks],
+                name=m,
+                marker_color=[_rgb(chart.PALETTE[i % len(chart.PALETTE)]) for i in range(len(blocks))],
+            ),
+            row=r,
+            col=1,
+        )
         fig.update_yaxes(title_text=m, row=r, col=1)
     fig.update_layout(showlegend=False, plot_bgcolor="white", width=560, height=260 * len(metrics) + 60)
     return fig

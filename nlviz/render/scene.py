@@ -161,10 +161,20 @@ def make_scene(
         label = weight_label(aff.kind, aff.normalized, group_text(aff, groups))
         scale = make_scale(row, label, cmap=cmap, fixed=fixed, signed=signed if fixed is None else None)
     return Scene(
-        frames=frames, geometry=geo, weights=row, query_cell=qcell, key_frames=tuple(shown), input_frames=inputs,
-        query_panel=shown.index(q_key_t), top_cells=cells, top_weights=weights, scale=scale, kind=aff.kind,
-        normalized=aff.normalized, title=title,
-    )  # fmt: skip
+        frames=frames,
+        geometry=geo,
+        weights=row,
+        query_cell=qcell,
+        key_frames=tuple(shown),
+        input_frames=inputs,
+        query_panel=shown.index(q_key_t),
+        top_cells=cells,
+        top_weights=weights,
+        scale=scale,
+        kind=aff.kind,
+        normalized=aff.normalized,
+        title=title,
+    )
 
 
 def _topk(row: np.ndarray, shown: list[int], k: int, signed: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -172,9 +182,13 @@ def _topk(row: np.ndarray, shown: list[int], k: int, signed: bool) -> tuple[np.n
     sub = torch.from_numpy(row[shown])  # (F, Hk, Wk)
     ranked = sub.abs() if signed else sub
     one = Affinity(
-        weights=ranked[None, None, None], queries=torch.zeros(1, 3, dtype=torch.long), query_grid=(1, 1, 1),
-        key_grid=tuple(sub.shape), normalized=False, kind="",
-    )  # fmt: skip
+        weights=ranked[None, None, None],
+        queries=torch.zeros(1, 3, dtype=torch.long),
+        query_grid=(1, 1, 1),
+        key_grid=tuple(sub.shape),
+        normalized=False,
+        kind="",
+    )
     top = one.topk(min(k, sub.numel()))
     cells = top.cells[0, 0, 0].numpy().copy()  # (k, 3) with t indexing the shown frames
     values = sub[cells[:, 0], cells[:, 1], cells[:, 2]].numpy()
@@ -187,7 +201,11 @@ def with_scale(scene: Scene, scale: ColorScale) -> Scene:
 
 
 def shared_scale(
-    aff: Affinity, groups: str | int = "mean", *, cmap: str = "auto", fixed: tuple[float, float] | None = None,
+    aff: Affinity,
+    groups: str | int = "mean",
+    *,
+    cmap: str = "auto",
+    fixed: tuple[float, float] | None = None,
     batch: int = 0,
 ) -> ColorScale:
     """One color scale over every query row of ``aff`` (ViewSpec ``normalization="shared"``)."""

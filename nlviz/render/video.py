@@ -20,7 +20,9 @@ from nlviz.render.scene import Scene
 from nlviz.render.spacetime import title_band
 
 
-def video_frames(scenes: list[Scene], *, title: str = "", panel_size: int = 160, alpha: float = ALPHA) -> list[np.ndarray]:
+def video_frames(
+    scenes: list[Scene], *, title: str = "", panel_size: int = 160, alpha: float = ALPHA
+) -> list[np.ndarray]:
     """One RGB uint8 image per model-input frame (all of the same, even, size)."""
     if not scenes:
         raise ValueError("video_frames needs at least one Scene")

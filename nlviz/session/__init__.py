@@ -21,6 +21,18 @@ from nlviz.session.results import Result
 from nlviz.session.views import QueryView, ViewOptions
 
 __all__ = [
-    "ClipData", "QueryView", "Result", "UploadError", "ViewOptions", "attribution", "clips", "compare", "exporting",
-    "models", "results", "strip", "summary", "views",
-]  # fmt: skip
+    "ClipData",
+    "QueryView",
+    "Result",
+    "UploadError",
+    "ViewOptions",
+    "attribution",
+    "clips",
+    "compare",
+    "exporting",
+    "models",
+    "results",
+    "strip",
+    "summary",
+    "views",
+]

@@ -26,8 +26,9 @@ from nlviz.session.views import QueryView, ViewOptions, explore
 METHODS = ("saliency", "integrated gradients", "grad-cam", "occlusion", "block jacobian")
 
 
-def attribute(result: Result, method: str, target: int | None = None, *, block: str | None = None,
-              point: Any = None) -> torch.Tensor:  # fmt: skip
+def attribute(
+    result: Result, method: str, target: int | None = None, *, block: str | None = None, point: Any = None
+) -> torch.Tensor:
     """(T, H, W) float32 attribution map of ``method`` for class ``target`` (default: the predicted class).
 
     ``block`` is grad-cam's layer and the jacobian's block; ``point`` the jacobian's query (model-input pixel).
@@ -70,8 +71,16 @@ def _jacobian_map(result: Result, block: str | None, cell: Any, x: torch.Tensor)
     return average(row.weights[0, 0, 0].double(), size, tuple(row.key_grid), size).float()  # (T, H, W)
 
 
-def attribution_scene(result: Result, view: QueryView, amap: torch.Tensor, method: str, opts: ViewOptions,
-                      target: int | None = None, *, on_keys: bool = False) -> Any:  # fmt: skip
+def attribution_scene(
+    result: Result,
+    view: QueryView,
+    amap: torch.Tensor,
+    method: str,
+    opts: ViewOptions,
+    target: int | None = None,
+    *,
+    on_keys: bool = False,
+) -> Any:
     """A Scene of an attribution map (one "row"), marked at the view's query cell: on the model-input pixels
     (signed where the method is), or with ``on_keys`` as |attribution| averaged onto the attention's key grid —
     the map the agreement numbers compare."""
@@ -87,8 +96,15 @@ def attribution_scene(result: Result, view: QueryView, amap: torch.Tensor, metho
     else:
         weights, grid, kind = amap.float(), tuple(amap.shape), method
         geometry = AffinityGeometry(geo.query, GridGeometry(grid, grid), geo.source)
-    aff = Affinity(weights=weights[None, None, None], queries=view.aff.queries[:1], query_grid=view.aff.query_grid,
-                   key_grid=grid, normalized=False, kind=f"{kind} attribution", geometry=geometry)  # fmt: skip
+    aff = Affinity(
+        weights=weights[None, None, None],
+        queries=view.aff.queries[:1],
+        query_grid=view.aff.query_grid,
+        key_grid=grid,
+        normalized=False,
+        kind=f"{kind} attribution",
+        geometry=geometry,
+    )
     target = result.predicted if target is None else int(target)
     where = "per key cell" if on_keys else "per input pixel"
     return scene_of(result, aff, opts, f"{kind} attribution {where}, class {result.class_names[target]}")

@@ -69,16 +69,24 @@ def synthetic(lm: LoadedModel, index: int) -> ClipData:
     from nlviz.data import make_task
 
     if not lm.task:
-        raise ValueError(f"model {lm.name!r} has no synthetic task in its card: choose the sample video or upload a clip")
+        raise ValueError(
+            f"model {lm.name!r} has no synthetic task in its card: choose the sample video or upload a clip"
+        )
     if not isinstance(index, int) or isinstance(index, bool) or index < 0:
         raise ValueError(f"synthetic clip index {index!r} must be a non-negative integer")
     task = make_task(lm.task["name"], **lm.task["params"])
     sample = task.sample(lm.seed, index)
     source = f"synthetic:{index}"
     label = task.class_names[sample.label] if task.class_names else str(sample.label)
-    return ClipData(_read_key(f"{source}@seed{lm.seed}", lm), source, sample.to_clip(source=source),
-                    f"synthetic {lm.task['name']} clip {index} (seed {lm.seed}), label: {label}",
-                    sample.masks, sample.objects, int(sample.label))  # fmt: skip
+    return ClipData(
+        _read_key(f"{source}@seed{lm.seed}", lm),
+        source,
+        sample.to_clip(source=source),
+        f"synthetic {lm.task['name']} clip {index} (seed {lm.seed}), label: {label}",
+        sample.masks,
+        sample.objects,
+        int(sample.label),
+    )
 
 
 def sample_video_path(index: int = 0) -> Path:
@@ -119,7 +127,9 @@ def check_resolution(path: Path, name: str, max_side: int = MAX_SIDE) -> tuple[i
             with Image.open(path) as im:
                 w, h = im.size
         except Image.DecompressionBombError:
-            raise UploadError(f"{name}: the image is far too large (a decompression bomb); at most {max_side} px per side") from None
+            raise UploadError(
+                f"{name}: the image is far too large (a decompression bomb); at most {max_side} px per side"
+            ) from None
         except (OSError, ValueError, SyntaxError):
             return 0, 0
     else:
@@ -142,8 +152,10 @@ def save_upload(name: str, data: bytes, *, max_bytes: int = MAX_MEDIA_BYTES) -> 
 
     suffix = Path(name).suffix.lower()
     if suffix not in VIDEO_EXTENSIONS + IMAGE_EXTENSIONS:
-        raise UploadError(f"{name}: {suffix or 'no extension'} is not a video or image; allowed: "
-                          f"{list(VIDEO_EXTENSIONS + IMAGE_EXTENSIONS)}")  # fmt: skip
+        raise UploadError(
+            f"{name}: {suffix or 'no extension'} is not a video or image; allowed: "
+            f"{list(VIDEO_EXTENSIONS + IMAGE_EXTENSIONS)}"
+        )
     if not data:
         raise UploadError(f"{name}: the file is empty (0 bytes)")
     if len(data) > max_bytes:

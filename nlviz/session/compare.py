@@ -44,11 +44,16 @@ def divergence_rows(views: list[tuple[str, QueryView]], k: int) -> list[dict[str
         m = mass_on(v.aff, grid)
         per_frame = (m - m0).abs().sum((-2, -1))  # (Tk,)
         worst = int(per_frame.argmax())
-        rows.append({
-            "entry": label, "reference": ref_label, "JS divergence": float(js_divergence(m.flatten(), m0.flatten())),
-            f"top-{kk} overlap (IoU)": topk_iou(m, m0, kk), "most different key frame": worst,
-            "L1 mass difference there": float(per_frame[worst]),
-        })  # fmt: skip
+        rows.append(
+            {
+                "entry": label,
+                "reference": ref_label,
+                "JS divergence": float(js_divergence(m.flatten(), m0.flatten())),
+                f"top-{kk} overlap (IoU)": topk_iou(m, m0, kk),
+                "most different key frame": worst,
+                "L1 mass difference there": float(per_frame[worst]),
+            }
+        )
     return rows
 
 
@@ -65,11 +70,15 @@ def compare(
     first = entries[0][1].data
     for label, result, _ in entries[1:]:
         if result.data.shape != first.shape:
-            raise ValueError(f"{label!r} reads the clip as (T, H, W)={result.data.shape} but {entries[0][0]!r} as "
-                             f"{first.shape}: compare models with the same input frames and size")  # fmt: skip
+            raise ValueError(
+                f"{label!r} reads the clip as (T, H, W)={result.data.shape} but {entries[0][0]!r} as "
+                f"{first.shape}: compare models with the same input frames and size"
+            )
         if result.data.key != first.key and not np.array_equal(result.data.clip.frames, first.clip.frames):
-            raise ValueError(f"{label!r} was run on {result.data.description}, {entries[0][0]!r} on "
-                             f"{first.description}: compare one clip")  # fmt: skip
+            raise ValueError(
+                f"{label!r} was run on {result.data.description}, {entries[0][0]!r} on "
+                f"{first.description}: compare one clip"
+            )
     point = clamp_point(entries[0][1].data, point)
     views = [(label, explore(result, block, point, opts)) for label, result, block in entries]
     title = "query at (t,y,x)=({},{},{}) in {} models/blocks".format(*point, len(views))

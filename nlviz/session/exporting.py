@@ -24,14 +24,25 @@ def view_spec(result: Result, block: str, point: Any, opts: ViewOptions, formats
     lm = result.model
     cell = query_cell(result, block, point)
     norm = list(opts.normalization) if isinstance(opts.normalization, (list, tuple)) else opts.normalization
-    return ViewSpec.from_dict({
-        "version": 1, "models": [lm.name], "blocks": [block],
-        "queries": {"mode": "explicit", "units": "cells", "points": [list(cell)]},
-        "k": opts.k, "colormap": opts.colormap, "normalization": norm, "groups": opts.groups,
-        "frames": list(opts.frames) if isinstance(opts.frames, (list, tuple)) else opts.frames,
-        "formats": list(formats), "input_frames": lm.frames if lm.video else None, "input_size": lm.size,
-        "seed": lm.seed, "panel_size": max(16, opts.panel_size), "plotlyjs": "inline",
-    })  # fmt: skip
+    return ViewSpec.from_dict(
+        {
+            "version": 1,
+            "models": [lm.name],
+            "blocks": [block],
+            "queries": {"mode": "explicit", "units": "cells", "points": [list(cell)]},
+            "k": opts.k,
+            "colormap": opts.colormap,
+            "normalization": norm,
+            "groups": opts.groups,
+            "frames": list(opts.frames) if isinstance(opts.frames, (list, tuple)) else opts.frames,
+            "formats": list(formats),
+            "input_frames": lm.frames if lm.video else None,
+            "input_size": lm.size,
+            "seed": lm.seed,
+            "panel_size": max(16, opts.panel_size),
+            "plotlyjs": "inline",
+        }
+    )
 
 
 def input_id(result: Result) -> str:
@@ -50,7 +61,9 @@ def command_line(result: Result, spec_path: str = "view.json", out: str = "out/"
     return f"nlviz export --spec {spec_path} --input {arg} --out {out}"
 
 
-def export(result: Result, block: str, point: Any, opts: ViewOptions, formats: list[str], out_dir: str | Path) -> list[Path]:
+def export(
+    result: Result, block: str, point: Any, opts: ViewOptions, formats: list[str], out_dir: str | Path
+) -> list[Path]:
     """Write the view's files into ``out_dir/<input id>/`` with the batch exporter; returns their paths."""
     from nlviz.render.job import render_input
 
@@ -69,8 +82,10 @@ def png_views(view: QueryView, opts: ViewOptions) -> dict[str, bytes]:
     from nlviz.render.files import png_bytes
 
     size = max(16, opts.panel_size)
-    return {"arrows.png": png_bytes(arrow_image(view.scene, panel_size=size)),
-            "heatmap.png": png_bytes(heatmap_image(view.scene, panel_size=size))}  # fmt: skip
+    return {
+        "arrows.png": png_bytes(arrow_image(view.scene, panel_size=size)),
+        "heatmap.png": png_bytes(heatmap_image(view.scene, panel_size=size)),
+    }
 
 
 def json_view(result: Result, view: QueryView) -> str:
@@ -78,5 +93,6 @@ def json_view(result: Result, view: QueryView) -> str:
     from nlviz.render.data import affinity_record
     from nlviz.render.files import json_text
 
-    return json_text(affinity_record(view.aff, [view.scene], model=result.model.name, block=view.block,
-                                     input=result.data.source))  # fmt: skip
+    return json_text(
+        affinity_record(view.aff, [view.scene], model=result.model.name, block=view.block, input=result.data.source)
+    )

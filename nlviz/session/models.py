@@ -120,8 +120,12 @@ def save_checkpoint_upload(files: list[tuple[str, bytes]], *, max_bytes: int = M
         return path
     names = ", ".join(n for n, _ in files)
     if suffixes.keys() & {".safetensors", ".json"}:
-        raise UploadError(f"{names}: an nlviz checkpoint is two files, NAME.safetensors and NAME.json; upload both together")
-    raise UploadError(f"{names}: not a checkpoint; upload one of {list(PICKLE_SUFFIXES)} or a .safetensors + .json pair")
+        raise UploadError(
+            f"{names}: an nlviz checkpoint is two files, NAME.safetensors and NAME.json; upload both together"
+        )
+    raise UploadError(
+        f"{names}: not a checkpoint; upload one of {list(PICKLE_SUFFIXES)} or a .safetensors + .json pair"
+    )
 
 
 def _write(path: Path, data: bytes) -> None:

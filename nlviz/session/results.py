@@ -118,11 +118,16 @@ def run(lm: LoadedModel, data: ClipData) -> Result:
 
     x = model_input(data.clip, lm)
     try:
-        with model_lock(lm.model).shared(), torch.no_grad(), nlviz.capture(lm.model, blocks=lm.blocks, clip=data.clip) as rec:
+        with (
+            model_lock(lm.model).shared(),
+            torch.no_grad(),
+            nlviz.capture(lm.model, blocks=lm.blocks, clip=data.clip) as rec,
+        ):
             logits = lm.model(x)
     except RuntimeError as e:  # e.g. an uploaded checkpoint whose card promises an input it cannot take
-        raise ValueError(f"model {lm.label!r} cannot run on {data.description} (input {tuple(x.shape)}): "
-                         f"{str(e).splitlines()[0]}") from None  # fmt: skip
+        raise ValueError(
+            f"model {lm.label!r} cannot run on {data.description} (input {tuple(x.shape)}): {str(e).splitlines()[0]}"
+        ) from None
     if not torch.isfinite(logits).all():
         raise ValueError(f"model {lm.name!r} gives non-finite logits on {data.description}: nothing to show")
     return Result(lm, data, logits.detach(), rec)

@@ -29,7 +29,9 @@ COLUMNS = {
 }
 
 
-def block_rows(result: Result, *, sample: int = 512, k: int = 20, pairs: int = 1024, seed: int = 0) -> list[dict[str, Any]]:
+def block_rows(
+    result: Result, *, sample: int = 512, k: int = 20, pairs: int = 1024, seed: int = 0
+) -> list[dict[str, Any]]:
     """One row per block: kind, queries analysed, the COLUMNS means, and ``query independence (JS)``."""
     from nlviz.analysis import block_stats, query_independence
 
@@ -43,7 +45,9 @@ def block_rows(result: Result, *, sample: int = 512, k: int = 20, pairs: int = 1
         row |= {label.replace("top-k", f"top-{st['k']}"): st[name] for name, label in COLUMNS.items()}
         qgrid, _ = result.rec.grids(block)
         n = int(np.prod(qgrid))
-        row["query independence (JS)"] = float(query_independence(result.rec, block, pairs=pairs, seed=seed).nanmean()) if n > 1 else float("nan")
+        row["query independence (JS)"] = (
+            float(query_independence(result.rec, block, pairs=pairs, seed=seed).nanmean()) if n > 1 else float("nan")
+        )
         row["temporal profile"] = st["temporal_profile"]
         rows.append(row)
     result.memo[key] = rows
@@ -73,12 +77,18 @@ def object_rows(result: Result, *, min_cover: float = 0.5) -> list[dict[str, Any
                 continue
             rep = object_report(result.rec, block, data, obj.id, min_cover=min_cover)
             partner = data.objects[obj.partner].role if obj.partner in data.objects else None
-            rows.append({
-                "block": block, "queries on": f"{obj.role} ({obj.color})", "queries": rep["queries"],
-                "mass on itself": rep["self"], "chance (itself)": rep["self_chance"], "partner": partner or "-",
-                "mass on its partner": rep.get("partner", float("nan")),
-                "chance (partner)": rep.get("partner_chance", float("nan")),
-                "other-frame share": rep["reached"],
-            })  # fmt: skip
+            rows.append(
+                {
+                    "block": block,
+                    "queries on": f"{obj.role} ({obj.color})",
+                    "queries": rep["queries"],
+                    "mass on itself": rep["self"],
+                    "chance (itself)": rep["self_chance"],
+                    "partner": partner or "-",
+                    "mass on its partner": rep.get("partner", float("nan")),
+                    "chance (partner)": rep.get("partner_chance", float("nan")),
+                    "other-frame share": rep["reached"],
+                }
+            )
     result.memo[key] = rows
     return rows

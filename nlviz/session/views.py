@@ -62,8 +62,17 @@ def scene_of(result: Result, aff: Any, opts: ViewOptions, title: str) -> Any:
     from nlviz.render import make_scene
 
     fixed = tuple(opts.normalization) if isinstance(opts.normalization, (list, tuple)) else None
-    return make_scene(result.data.clip.frames, aff, 0, k=opts.k, show=opts.frames, groups=opts.groups,
-                      cmap=opts.colormap, fixed=fixed, title=title)  # fmt: skip
+    return make_scene(
+        result.data.clip.frames,
+        aff,
+        0,
+        k=opts.k,
+        show=opts.frames,
+        groups=opts.groups,
+        cmap=opts.colormap,
+        fixed=fixed,
+        title=title,
+    )
 
 
 def topk_rows(scene: Any) -> list[dict[str, Any]]:
@@ -72,11 +81,15 @@ def topk_rows(scene: Any) -> list[dict[str, Any]]:
     geo = scene.geometry.key
     centers = geo.cell_center(scene.top_cells) if len(scene.top_cells) else np.zeros((0, 3))
     return [
-        {"rank": i + 1, "key cell (t,y,x)": "({},{},{})".format(*(int(v) for v in cell)),
-         "frame": int(geo.cell_frames(int(cell[0]))[0]), "center (y,x) px": f"({c[1]:.1f}, {c[2]:.1f})",
-         "weight": float(w)}
+        {
+            "rank": i + 1,
+            "key cell (t,y,x)": "({},{},{})".format(*(int(v) for v in cell)),
+            "frame": int(geo.cell_frames(int(cell[0]))[0]),
+            "center (y,x) px": f"({c[1]:.1f}, {c[2]:.1f})",
+            "weight": float(w),
+        }
         for i, (cell, w, c) in enumerate(zip(scene.top_cells, scene.top_weights, centers))
-    ]  # fmt: skip
+    ]
 
 
 def query_numbers(aff: Any, k: int) -> dict[str, float]:
@@ -102,19 +115,33 @@ def explore(result: Result, block: str, point: Any, opts: ViewOptions | None = N
     scene = scene_of(result, aff, opts, title)
     prof = temporal_profile(aff, opts.groups)[0]  # (Tk,)
     qk = scene.key_frames[scene.query_panel]
-    return QueryView(block, point, cell, aff, scene, topk_rows(scene), query_numbers(aff, opts.k),
-                     {f"query {cell}": prof}, int(qk), zero_row_note(aff))  # fmt: skip
+    return QueryView(
+        block,
+        point,
+        cell,
+        aff,
+        scene,
+        topk_rows(scene),
+        query_numbers(aff, opts.k),
+        {f"query {cell}": prof},
+        int(qk),
+        zero_row_note(aff),
+    )
 
 
 def zero_row_note(aff: Any) -> str | None:
     """Why a query's figures are empty when every weight of its row is 0 (None otherwise)."""
     if bool(aff.rows()[0, :, 0].any()):
         return None
-    note = (f"This query's row is all zero: {aff.block} gives it no weight on any key, so there are no arrows "
-            "and its statistics are undefined (NaN).")
+    note = (
+        f"This query's row is all zero: {aff.block} gives it no weight on any key, so there are no arrows "
+        "and its statistics are undefined (NaN)."
+    )
     if aff.kind == "concatenation":
-        note += (" For concatenation, ReLU(a_i + b_j) ≤ 0 for every key j. If every query looks like this, the "
-                 "block died in training (its ReLU never fires, so it never learned); see checkpoints/README.md.")
+        note += (
+            " For concatenation, ReLU(a_i + b_j) ≤ 0 for every key j. If every query looks like this, the "
+            "block died in training (its ReLU never fires, so it never learned); see checkpoints/README.md."
+        )
     return note
 
 
@@ -142,7 +169,9 @@ def bat(result: Result, block: str, point: Any, opts: ViewOptions | None = None)
         row = {"group": g, "P̃ row i sum": float(view.P[g, i].sum()), "Q̃ column j sum": float(view.Q[g, :, j].sum())}
         if view.T is not None:
             row["T̃[t,t]"] = factor
-        row |= {"effective map sum": float(view.effective[g].sum()),
-                "max |effective − T̃·P̃ᵢ⊗Q̃ⱼ|": float(np.abs(view.effective[g] - outer).max())}  # fmt: skip
+        row |= {
+            "effective map sum": float(view.effective[g].sum()),
+            "max |effective − T̃·P̃ᵢ⊗Q̃ⱼ|": float(np.abs(view.effective[g] - outer).max()),
+        }
         rows.append(row)
     return view, rows

@@ -13,28 +13,40 @@ from nlviz.jsonfile import read_json
 class TrainConfig:
     """Everything a training run depends on; stored verbatim in the checkpoint card."""
 
-    name: str = field(default="model", metadata={"help": 'checkpoint name (files NAME.safetensors + NAME.json)'})
-    arch: str = field(default="tiny_c2d", metadata={"help": 'model architecture (nlviz.models.ARCHS)'})
-    args: dict[str, Any] = field(default_factory=dict, metadata={"help": 'model builder arguments as JSON; num_classes is filled in from the task'})
-    task: str = field(default="spacetime", metadata={"help": 'synthetic task (nlviz.data.TASKS)'})
-    task_params: dict[str, Any] = field(default_factory=dict, metadata={"help": 'task parameters as JSON'})
-    steps: int = field(default=600, metadata={"help": 'optimizer steps'})
-    batch_size: int = field(default=32, metadata={"help": 'global batch (split over DDP ranks and micro-batches)'})
-    micro_batches: int = field(default=1, metadata={"help": 'gradient-accumulation micro-batches per step on each rank'})
-    optimizer: str = field(default="adamw", metadata={"help": 'adamw | sgd'})
-    lr: float = field(default=2e-3, metadata={"help": 'peak learning rate'})
-    weight_decay: float = field(default=0.05, metadata={"help": 'weight decay (not applied to norms and biases)'})
-    momentum: float = field(default=0.9, metadata={"help": 'SGD momentum (Nesterov)'})
-    lr_mult: dict[str, float] = field(default_factory=dict, metadata={"help": 'per-parameter learning-rate multipliers as JSON {glob: factor} on parameter names (first match wins), e.g. {"*.nl0.theta.*": 0.1}'})
-    warmup: int = field(default=30, metadata={"help": 'linear warmup steps before the cosine decay'})
-    grad_clip: float = field(default=1.0, metadata={"help": 'clip the gradient norm (0 = off)'})
-    seed: int = field(default=0, metadata={"help": 'seed of the model init and of the training-data stream'})
-    eval_seed: int = field(default=1, metadata={"help": 'seed of the held-out clips (a different seed of the same generator)'})
-    eval_num: int = field(default=1000, metadata={"help": 'held-out clips evaluated at the end'})
-    eval_every: int = field(default=0, metadata={"help": 'evaluate every N steps (0 = only at the end)'})
-    save_every: int = field(default=0, metadata={"help": 'save resumable state every N steps (0 = never)'})
+    name: str = field(default="model", metadata={"help": "checkpoint name (files NAME.safetensors + NAME.json)"})
+    arch: str = field(default="tiny_c2d", metadata={"help": "model architecture (nlviz.models.ARCHS)"})
+    args: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={"help": "model builder arguments as JSON; num_classes is filled in from the task"},
+    )
+    task: str = field(default="spacetime", metadata={"help": "synthetic task (nlviz.data.TASKS)"})
+    task_params: dict[str, Any] = field(default_factory=dict, metadata={"help": "task parameters as JSON"})
+    steps: int = field(default=600, metadata={"help": "optimizer steps"})
+    batch_size: int = field(default=32, metadata={"help": "global batch (split over DDP ranks and micro-batches)"})
+    micro_batches: int = field(
+        default=1, metadata={"help": "gradient-accumulation micro-batches per step on each rank"}
+    )
+    optimizer: str = field(default="adamw", metadata={"help": "adamw | sgd"})
+    lr: float = field(default=2e-3, metadata={"help": "peak learning rate"})
+    weight_decay: float = field(default=0.05, metadata={"help": "weight decay (not applied to norms and biases)"})
+    momentum: float = field(default=0.9, metadata={"help": "SGD momentum (Nesterov)"})
+    lr_mult: dict[str, float] = field(
+        default_factory=dict,
+        metadata={
+            "help": 'per-parameter learning-rate multipliers as JSON {glob: factor} on parameter names (first match wins), e.g. {"*.nl0.theta.*": 0.1}'
+        },
+    )
+    warmup: int = field(default=30, metadata={"help": "linear warmup steps before the cosine decay"})
+    grad_clip: float = field(default=1.0, metadata={"help": "clip the gradient norm (0 = off)"})
+    seed: int = field(default=0, metadata={"help": "seed of the model init and of the training-data stream"})
+    eval_seed: int = field(
+        default=1, metadata={"help": "seed of the held-out clips (a different seed of the same generator)"}
+    )
+    eval_num: int = field(default=1000, metadata={"help": "held-out clips evaluated at the end"})
+    eval_every: int = field(default=0, metadata={"help": "evaluate every N steps (0 = only at the end)"})
+    save_every: int = field(default=0, metadata={"help": "save resumable state every N steps (0 = never)"})
     threads: int = field(default=0, metadata={"help": "torch threads (0 = torch's default)"})
-    out: str = field(default="runs", metadata={"help": 'output directory'})
+    out: str = field(default="runs", metadata={"help": "output directory"})
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("adamw", "sgd"):

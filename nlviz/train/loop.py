@@ -66,11 +66,14 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     unused = [p for p, _ in patterns if p not in used]
     if unused:
         names = [n for n, _ in model.named_parameters()]
-        raise ValueError(f"lr_mult pattern(s) {unused} match no parameter of {cfg.arch}; names look like "
-                         f"{names[:3] + names[-3:]}")
+        raise ValueError(
+            f"lr_mult pattern(s) {unused} match no parameter of {cfg.arch}; names look like {names[:3] + names[-3:]}"
+        )
     # the default groups first (decay, then no decay) so a run without lr_mult has the usual two groups
-    param_groups = [{"params": params, "weight_decay": cfg.weight_decay if decay else 0.0, "lr": cfg.lr * mult}
-                    for (mult, decay), params in sorted(groups.items(), key=lambda kv: (kv[0][0] != 1.0, not kv[0][1]))]
+    param_groups = [
+        {"params": params, "weight_decay": cfg.weight_decay if decay else 0.0, "lr": cfg.lr * mult}
+        for (mult, decay), params in sorted(groups.items(), key=lambda kv: (kv[0][0] != 1.0, not kv[0][1]))
+    ]
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(param_groups, lr=cfg.lr)
     return torch.optim.SGD(param_groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
@@ -85,8 +88,9 @@ def lr_factor(step: int, cfg: TrainConfig) -> float:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, task: Any, *, seed: int, num: int, batch_size: int = 100,
-             progress: bool = False) -> dict[str, Any]:
+def evaluate(
+    model: nn.Module, task: Any, *, seed: int, num: int, batch_size: int = 100, progress: bool = False
+) -> dict[str, Any]:
     """Top-1 accuracy on ``num`` clips of ``task`` generated with ``seed`` (held out from training seeds)."""
     from tqdm import tqdm
 
@@ -132,8 +136,10 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         torch.distributed.init_process_group("gloo")
     per_rank, rem = divmod(cfg.batch_size, size * cfg.micro_batches)
     if rem or per_rank == 0:
-        raise ValueError(f"batch_size={cfg.batch_size} must be a multiple of world size × micro_batches "
-                         f"({size} × {cfg.micro_batches})")
+        raise ValueError(
+            f"batch_size={cfg.batch_size} must be a multiple of world size × micro_batches "
+            f"({size} × {cfg.micro_batches})"
+        )
     model, task, args = build(cfg)
     model.train()
     net = nn.parallel.DistributedDataParallel(model, broadcast_buffers=False) if size > 1 else model
@@ -150,8 +156,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         start, elapsed = int(st["step"]), float(st["elapsed"])
     t0 = time.perf_counter() - elapsed
     history: list[dict[str, Any]] = []
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc=cfg.name,
-               disable=not progress or rank != 0)
+    bar = tqdm(
+        range(start, cfg.steps), initial=start, total=cfg.steps, desc=cfg.name, disable=not progress or rank != 0
+    )
     for step in bar:
         opt.zero_grad(set_to_none=True)
         loss_val = 0.0
@@ -192,9 +199,14 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
             "input": {"shape": list(x1.shape[1:]), **task_input_info(task)},
             "data": {"train_seed": cfg.seed, "train_clips": cfg.steps * cfg.batch_size, "eval_seed": cfg.eval_seed},
             "seed": cfg.seed,
-            "metrics": {"top1": metrics["top1"], "loss": metrics["loss"], "eval_num": metrics["num"],
-                        "eval_seed": metrics["seed"], "history": history,
-                        "subset": {"num": subset["num"], "top1": subset["top1"]}},
+            "metrics": {
+                "top1": metrics["top1"],
+                "loss": metrics["loss"],
+                "eval_num": metrics["num"],
+                "eval_seed": metrics["seed"],
+                "history": history,
+                "subset": {"num": subset["num"], "top1": subset["top1"]},
+            },
             "params": sum(p.numel() for p in model.parameters()),
             "flops": count_flops(model, x1),
             "training_time_s": round(train_time, 1),
@@ -219,6 +231,14 @@ def task_input_info(task: Any) -> dict[str, Any]:
 def _save_state(path: Path, model: nn.Module, opt: Any, sched: Any, step: int, elapsed: float) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                "step": step, "elapsed": elapsed}, tmp)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "step": step,
+            "elapsed": elapsed,
+        },
+        tmp,
+    )
     os.replace(tmp, path)

@@ -35,14 +35,36 @@ def _block(op: str, **options: Any) -> dict[str, Any]:
 
 
 def _video(name: str, blocks: list[dict[str, Any]], arch: str = "tiny_c2d", **overrides: Any) -> TrainConfig:
-    return TrainConfig(**{"name": name, "arch": arch, "args": {**VIDEO_NET, "blocks": blocks}, "task": "spacetime",
-                          "task_params": SPACETIME, "steps": 600, "batch_size": 32, "lr": 2e-3, "threads": 1,
-                          "eval_num": 1000, **overrides})
+    return TrainConfig(
+        **{
+            "name": name,
+            "arch": arch,
+            "args": {**VIDEO_NET, "blocks": blocks},
+            "task": "spacetime",
+            "task_params": SPACETIME,
+            "steps": 600,
+            "batch_size": 32,
+            "lr": 2e-3,
+            "threads": 1,
+            "eval_num": 1000,
+            **overrides,
+        }
+    )
 
 
 def _image(name: str, blocks: list[dict[str, Any]]) -> TrainConfig:
-    return TrainConfig(name=name, arch="tiny_resnet2d", args={**IMAGE_NET, "blocks": blocks}, task="image",
-                       task_params=IMAGE, steps=600, batch_size=32, lr=2e-3, threads=1, eval_num=1000)
+    return TrainConfig(
+        name=name,
+        arch="tiny_resnet2d",
+        args={**IMAGE_NET, "blocks": blocks},
+        task="image",
+        task_params=IMAGE,
+        steps=600,
+        batch_size=32,
+        lr=2e-3,
+        threads=1,
+        eval_num=1000,
+    )
 
 
 RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in full):
@@ -68,8 +90,11 @@ RECIPES: dict[str, TrainConfig] = {
         _video("st_nl_embedded", [_block("nonlocal", mode="embedded_gaussian", **NL)]),
         _video("st_nl_dot", [_block("nonlocal", mode="dot_product", **NL)]),
         # θ, φ, w_f at 1/10 of the rate (RECIPE_NOTES); a probe run at 3/10 reached 0.53 too
-        _video("st_nl_concat", [_block("nonlocal", mode="concatenation", **NL)],
-               lr_mult={f"layer3.nl0.{m}.*": 0.1 for m in ("theta", "phi", "concat_project")}),
+        _video(
+            "st_nl_concat",
+            [_block("nonlocal", mode="concatenation", **NL)],
+            lr_mult={f"layer3.nl0.{m}.*": 0.1 for m in ("theta", "phi", "concat_project")},
+        ),
         _video("st_cgnl_dot", [_block("cgnl", kernel="dot_product", groups=8, **NL)]),
         # γ = 1e-4 (the released value) gave 0.266 after 600 steps (RECIPE_NOTES)
         _video("st_cgnl_gauss", [_block("cgnl", kernel="gaussian", groups=8, order=3, gamma=0.2, **NL)]),
@@ -117,8 +142,11 @@ def main(argv: list[str] | None = None) -> int:
             cfg_path = out / f".{n}.config.json"
             cfg_path.write_text(json.dumps(cfg))
             log = open(out / f".{n}.log", "w")  # noqa: SIM115 - closed when the job ends
-            proc = subprocess.Popen([sys.executable, "-m", "nlviz.cli.main", "train", "--config", str(cfg_path),
-                                     "--quiet"], stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "nlviz.cli.main", "train", "--config", str(cfg_path), "--quiet"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             running.append((n, proc, log, cfg_path))
             print(f"started {n}", flush=True)
         time.sleep(2)
@@ -164,16 +192,28 @@ def write_table(out: Path) -> None:
     order = {n: i for i, n in enumerate(RECIPES)}
     cards.sort(key=lambda c: order.get(c["name"], len(order)))
     base = {c["task"]["name"]: c["metrics"]["top1"] for c in cards if c["operator"] == "none"}
-    rows = ["| name | task | arch | operator | params | FLOPs | top-1 (held-out) | vs baseline | train time |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| name | task | arch | operator | params | FLOPs | top-1 (held-out) | vs baseline | train time |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     manifest = []
     for c in cards:
         top1, b = c["metrics"]["top1"], base.get(c["task"]["name"])
         delta = "—" if b is None or c["operator"] == "none" else f"{100 * (top1 - b):+.1f} pts"
-        rows.append(f"| {c['name']} | {c['task']['name']} | {c['arch']} | {c['operator']} | {c['params'] / 1e3:.0f} k | "
-                    f"{c['flops'] / 1e6:.0f} M | {top1:.3f} | {delta} | {c['training_time_s'] / 60:.1f} min |")
-        manifest.append({"name": c["name"], "weights": f"{c['name']}.safetensors", "card": f"{c['name']}.json",
-                         "operator": c["operator"], "task": c["task"]["name"], "top1": top1})
+        rows.append(
+            f"| {c['name']} | {c['task']['name']} | {c['arch']} | {c['operator']} | {c['params'] / 1e3:.0f} k | "
+            f"{c['flops'] / 1e6:.0f} M | {top1:.3f} | {delta} | {c['training_time_s'] / 60:.1f} min |"
+        )
+        manifest.append(
+            {
+                "name": c["name"],
+                "weights": f"{c['name']}.safetensors",
+                "card": f"{c['name']}.json",
+                "operator": c["operator"],
+                "task": c["task"]["name"],
+                "top1": top1,
+            }
+        )
     n = cards[0]["metrics"]["eval_num"] if cards else 0
     text = (
         "# The model zoo\n\nTrained on this machine by `make zoo` (`python -m nlviz.train.zoo`) with the recipes in\n"

@@ -44,8 +44,10 @@ def randomize():
 def c2d():
     """tiny C2D: a subsampled embedded-gaussian NL in stage 2 (grid 4×8×8, keys 4×4×4) and a per-frame
     Spatial Bias block in stage 3 (grid 4×4×4, 3 groups, unnormalized)."""
-    blocks = [{"op": "nonlocal", "stage": 2, "index": 0, "options": {"mode": "embedded_gaussian", "sub_sample": True}},
-              {"op": "spatial_bias", "stage": 3, "index": 0}]  # fmt: skip
+    blocks = [
+        {"op": "nonlocal", "stage": 2, "index": 0, "options": {"mode": "embedded_gaussian", "sub_sample": True}},
+        {"op": "spatial_bias", "stage": 3, "index": 0},
+    ]
     torch.manual_seed(0)
     return _randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks))
 

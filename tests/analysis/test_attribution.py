@@ -60,8 +60,12 @@ def test_occlusion_is_the_logit_drop_per_patch(recorded):
 def test_image_model_maps_and_bad_input(randomize):
     model = randomize(build_model("tiny_resnet2d", num_classes=3, widths=[8, 16], depths=[1, 1]))
     x = torch.randn(1, 3, 16, 16)
-    for a in (saliency(model, x, 0), integrated_gradients(model, x, 0, n_steps=8),
-              layer_gradcam(model, x, 0, "layer2"), occlusion(model, x, 0, window=(1, 4, 4))):  # fmt: skip
+    for a in (
+        saliency(model, x, 0),
+        integrated_gradients(model, x, 0, n_steps=8),
+        layer_gradcam(model, x, 0, "layer2"),
+        occlusion(model, x, 0, window=(1, 4, 4)),
+    ):
         assert a.map.shape == (1, 16, 16), a.method
     with pytest.raises(ValueError, match="class index in"):
         saliency(model, x, 3)

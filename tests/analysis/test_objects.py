@@ -46,7 +46,9 @@ def test_on_object_mass_by_hand(make_aff):
     assert r.chance.item() == pytest.approx(1.5 / 4)
     everywhere = on_object_mass(aff, masks, 7, other_frames=False)
     assert everywhere.mass.item() == pytest.approx(0.5) and everywhere.chance.item() == pytest.approx(1.5 / 8)
-    same_frame_only = make_aff(torch.tensor([[0.5, 0.5, 0, 0, 0, 0, 0, 0]]), (2, 2, 2), (2, 2, 2), (2, 4, 4), [(0, 0, 0)])
+    same_frame_only = make_aff(
+        torch.tensor([[0.5, 0.5, 0, 0, 0, 0, 0, 0]]), (2, 2, 2), (2, 2, 2), (2, 4, 4), [(0, 0, 0)]
+    )
     assert math.isnan(on_object_mass(same_frame_only, masks, 7).mass.item())
 
 

@@ -58,9 +58,13 @@ def test_distances_on_a_strided_and_subsampled_grid(make_aff):
     rows[2, [3, 4]] = 0.5
     aff = make_aff(rows, (2, 4, 4), (2, 2, 2), (2, 8, 8), [(0, 0, 0)] * 3)  # query center (0.5, 0.5)
     far, near = math.hypot(5, 5), math.hypot(1, 1)
-    torch.testing.assert_close(spatial_distance(aff)[0, 0], torch.tensor([far, near, (far + near) / 2], dtype=torch.float64))
+    torch.testing.assert_close(
+        spatial_distance(aff)[0, 0], torch.tensor([far, near, (far + near) / 2], dtype=torch.float64)
+    )
     torch.testing.assert_close(temporal_distance(aff)[0, 0], torch.tensor([0.0, 1.0, 0.5], dtype=torch.float64))
-    torch.testing.assert_close(temporal_profile(aff)[0, 0], torch.tensor([[1.0, 0], [0, 1], [0.5, 0.5]], dtype=torch.float64))
+    torch.testing.assert_close(
+        temporal_profile(aff)[0, 0], torch.tensor([[1.0, 0], [0, 1], [0.5, 0.5]], dtype=torch.float64)
+    )
     torch.testing.assert_close(same_frame_mass(aff)[0, 0], torch.tensor([1.0, 0.0, 0.5], dtype=torch.float64))
     torch.testing.assert_close(other_frame_mass(aff)[0, 0], torch.tensor([0.0, 1.0, 0.5], dtype=torch.float64))
     # a query in frame 1 sees frame 1 as its own

@@ -26,7 +26,11 @@ IMAGE_INPUT = {"shape": [3, 32, 32], "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25
 TINY = {
     "tiny_nl_embedded": ("tiny_c2d", "nonlocal", {"mode": "embedded_gaussian"}),
     "tiny_nl_dot": ("tiny_c2d", "nonlocal", {"mode": "dot_product"}),
-    "tiny_bat3d": ("tiny_c2d", "bat", {"block_size": 4, "groups": 2, "dim": 3, "temporal": True, "temporal_block_size": 2}),
+    "tiny_bat3d": (
+        "tiny_c2d",
+        "bat",
+        {"block_size": 4, "groups": 2, "dim": 3, "temporal": True, "temporal_block_size": 2},
+    ),
     "tiny_baseline": ("tiny_c2d", None, None),
     "tiny_im_nl": ("tiny_resnet2d", "nonlocal", {"mode": "embedded_gaussian"}),
 }
@@ -57,10 +61,16 @@ def save_tiny(folder: Path, name: str, seed: int = 0) -> Path:
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.1)
     image = arch == "tiny_resnet2d"
-    card = {"arch": arch, "args": args, "task": IMAGE_TASK if image else TASK, "input": IMAGE_INPUT if image else INPUT,
-            "data": {"eval_seed": 3},
-            "operator": op or "none", "classes": ["top-left", "top-right", "bottom-left", "bottom-right"],
-            "metrics": {"top1": 0.25}}  # fmt: skip
+    card = {
+        "arch": arch,
+        "args": args,
+        "task": IMAGE_TASK if image else TASK,
+        "input": IMAGE_INPUT if image else INPUT,
+        "data": {"eval_seed": 3},
+        "operator": op or "none",
+        "classes": ["top-left", "top-right", "bottom-left", "bottom-right"],
+        "metrics": {"top1": 0.25},
+    }
     save_checkpoint(model, card, folder / name)
     return folder / f"{name}.json"
 

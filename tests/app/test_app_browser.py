@@ -26,10 +26,24 @@ from app_helpers import ROOT, random_pth, tiny_zoo
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-PAGES = {"compare": "Compare —", "bat": "BA-Transform —", "analysis": "Analysis —", "attribution": "Attribution —",
-         "export": "Export —", "zoo": "Model zoo"}  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = {
+    "compare": "Compare —",
+    "bat": "BA-Transform —",
+    "analysis": "Analysis —",
+    "attribution": "Attribution —",
+    "export": "Export —",
+    "zoo": "Model zoo",
+}
 BENCH = ROOT / "bench" / "README.md"
 SECTION = "## App click latency"
 
@@ -45,9 +59,23 @@ def streamlit_app(zoo: Path, log: Path):
     """``streamlit run app/Home.py`` on a free loopback port with the headless flags; yields its URL."""
     port = free_port()
     env = dict(os.environ, NLVIZ_CHECKPOINTS=str(zoo), OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "Home.py"), "--server.port", str(port),
-           "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app" / "Home.py"),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -86,7 +114,9 @@ def wait_idle(page, timeout: float = 60.0) -> None:
     """Until the script-running indicator has been gone for a moment."""
     deadline, quiet = time.monotonic() + timeout, 0
     while time.monotonic() < deadline and quiet < 3:
-        running = page.locator("[data-testid='stStatusWidget']").count() + page.locator("[data-testid='stSpinner']").count()
+        running = (
+            page.locator("[data-testid='stStatusWidget']").count() + page.locator("[data-testid='stSpinner']").count()
+        )
         quiet = 0 if running else quiet + 1
         time.sleep(0.25)
 
@@ -126,14 +156,18 @@ def write_bench(latencies: list[float], info: dict[str, str], path: Path) -> Non
     )
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(lambda _: body.rstrip("\n") + "\n", text) if SECTION in text else text.rstrip("\n") + "\n\n" + body
+    text = (
+        pattern.sub(lambda _: body.rstrip("\n") + "\n", text) if SECTION in text else text.rstrip("\n") + "\n\n" + body
+    )
     path.write_text(text.rstrip("\n") + "\n")
 
 
 def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"BROWSER TEST SKIPPED: {CHROMIUM} is missing (`make test` installs Debian's chromium as root: "
-                    "apt-get install -y chromium)")  # fmt: skip
+        pytest.skip(
+            f"BROWSER TEST SKIPPED: {CHROMIUM} is missing (`make test` installs Debian's chromium as root: "
+            "apt-get install -y chromium)"
+        )
     pytest.importorskip("playwright", reason="BROWSER TEST SKIPPED: the playwright package is not installed")
     from playwright.sync_api import sync_playwright
 
@@ -151,8 +185,14 @@ def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):
     block = result.blocks[0]
     t_in, h, w = result.data.shape
     grid = session.strip.strip_layout(result.data.shape, panel_size=96)
-    points = [(t_in - 1, h // 4, w // 4), (t_in // 2, h - 3, 2), (1, h // 2, w - 2), (t_in - 2, 3, w // 2),
-              (0, h - 2, w - 2), (t_in // 2 + 1, h // 3, 2 * w // 3)]  # fmt: skip
+    points = [
+        (t_in - 1, h // 4, w // 4),
+        (t_in // 2, h - 3, 2),
+        (1, h // 2, w - 2),
+        (t_in - 2, 3, w // 2),
+        (0, h - 2, w - 2),
+        (t_in // 2 + 1, h // 3, 2 * w // 3),
+    ]
     with streamlit_app(zoo, art / "streamlit.log") as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
@@ -162,6 +202,7 @@ def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):
         page.locator(".gtitle").first.wait_for(timeout=60_000)
         wait_idle(page)
         natural = img.evaluate("e => e.naturalWidth")
+
         def click(p: tuple[int, int, int]) -> float:
             """Click model-input pixel p on the strip; the seconds until the arrow plot names its query cell."""
             cx, cy = session.strip.point_on_strip(grid, p)
@@ -173,8 +214,10 @@ def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):
                 """exp => { const t = [...document.querySelectorAll('.gtitle')].map(e => e.textContent)
                                          .filter(s => s.includes('query cell'));
                             return t.length >= 1 && t.every(s => s.includes(exp)); }""",
-                arg=expected, timeout=30_000, polling="raf",
-            )  # fmt: skip
+                arg=expected,
+                timeout=30_000,
+                polling="raf",
+            )
             seconds = time.perf_counter() - t0
             wait_idle(page, 10)
             for label, v in zip(("frame t", "row y", "column x"), p):
@@ -188,7 +231,8 @@ def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):
         # a bad upload: the library's message on the page, no exception, and clicks keep working
         page.get_by_text("Upload a checkpoint").click()
         page.locator("[data-testid='stSidebar'] input[type='file']").first.set_input_files(
-            files=[{"name": "bad.pth", "mimeType": "application/octet-stream", "buffer": random_pth()}])  # fmt: skip
+            files=[{"name": "bad.pth", "mimeType": "application/octet-stream", "buffer": random_pth()}]
+        )
         error = page.locator("[data-testid='stAlertContentError']").first
         error.wait_for(timeout=30_000)
         assert error.inner_text().startswith("bad.pth: unknown checkpoint layout")
@@ -205,5 +249,7 @@ def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):
     info = {"model": name, "block": block, "clip": "synthetic 0", "zoo": zoo_kind}
     target = BENCH if os.environ.get("NLVIZ_BENCH_WRITE") == "1" else art / "click_latency.md"
     write_bench(latencies, info, target)
-    print(f"click → figure latency p50 {1000 * statistics.median(latencies):.0f} ms over {len(latencies)} clicks "
-          f"({', '.join(f'{1000 * v:.0f}' for v in latencies)} ms); written to {target}")  # fmt: skip
+    print(
+        f"click → figure latency p50 {1000 * statistics.median(latencies):.0f} ms over {len(latencies)} clicks "
+        f"({', '.join(f'{1000 * v:.0f}' for v in latencies)} ms); written to {target}"
+    )

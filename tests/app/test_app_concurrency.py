@@ -70,6 +70,7 @@ def test_two_app_sessions_on_different_clips(zoo):
     assert resources.model("tiny_nl_embedded") is resources.model("tiny_nl_embedded")  # one cached object
     for at, index in ((a, 0), (b, 2)):
         top = direct("tiny_nl_embedded", index)[2].affinity("layer3.nl0", [(2, 3, 3)]).topk(20)
-        np.testing.assert_allclose(at.dataframe[1].value["weight"].to_numpy(), top.weights[0, 0, 0].numpy(),
-                                   rtol=1e-6, atol=1e-12)  # fmt: skip
+        np.testing.assert_allclose(
+            at.dataframe[1].value["weight"].to_numpy(), top.weights[0, 0, 0].numpy(), rtol=1e-6, atol=1e-12
+        )
     assert not np.allclose(a.dataframe[1].value["weight"].to_numpy(), b.dataframe[1].value["weight"].to_numpy())

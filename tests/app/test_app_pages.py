@@ -39,15 +39,26 @@ def test_home_opens_on_explore_with_a_clip_loaded(zoo):
 def test_explore_click_and_numeric_query(zoo):
     at = page("explore", model="tiny_nl_embedded")
     _, clip, rec, _ = direct("tiny_nl_embedded", 0)
-    cue = next(o for o in session.clips.synthetic(session.models.load("tiny_nl_embedded"), 0).objects.values()
-               if o.role == "cue")  # fmt: skip
-    assert (at.session_state["q_t"], at.session_state["q_y"], at.session_state["q_x"]) == (cue.frames[0], *cue.centers[0])
+    cue = next(
+        o
+        for o in session.clips.synthetic(session.models.load("tiny_nl_embedded"), 0).objects.values()
+        if o.role == "cue"
+    )
+    assert (at.session_state["q_t"], at.session_state["q_y"], at.session_state["q_x"]) == (
+        cue.frames[0],
+        *cue.centers[0],
+    )
     # a click on the strip: frame 3, pixel (21, 6), shown at half size
     grid = session.strip.strip_layout((4, 32, 32), panel_size=96)
     x, y = session.strip.point_on_strip(grid, (3, 21, 6))
     h, w = grid.size
-    at.session_state["strip_click"] = {"x": (x + 0.5) / 2, "y": (y + 0.5) / 2, "width": w / 2, "height": h / 2,
-                                       "unix_time": 1}  # fmt: skip
+    at.session_state["strip_click"] = {
+        "x": (x + 0.5) / 2,
+        "y": (y + 0.5) / 2,
+        "width": w / 2,
+        "height": h / 2,
+        "unix_time": 1,
+    }
     at.run()
     assert not at.exception
     assert (at.session_state["q_t"], at.session_state["q_y"], at.session_state["q_x"]) == (3, 21, 6)
@@ -121,8 +132,12 @@ def test_analysis_page(zoo):
     table = at.dataframe[0].value
     ref = block_stats(direct("tiny_nl_embedded", 1)[2], "layer3.nl0", sample=512, k=20).to_dict()
     assert table["queries"][0] == 256
-    for col, key in [("spatial distance (px)", "spatial_distance"), ("temporal span (frames)", "temporal_distance"),
-                     ("normalized entropy", "entropy"), ("same-frame mass", "same_frame_mass")]:  # fmt: skip
+    for col, key in [
+        ("spatial distance (px)", "spatial_distance"),
+        ("temporal span (frames)", "temporal_distance"),
+        ("normalized entropy", "entropy"),
+        ("same-frame mass", "same_frame_mass"),
+    ]:
         assert table[col][0] == pytest.approx(ref[key], rel=1e-9)
     objects = at.dataframe[1].value
     assert sorted(o.split()[0] for o in objects["queries on"]) == ["cue", "target"]
@@ -160,8 +175,9 @@ def test_export_page(zoo):
     record = json.loads(files["tiny_nl_embedded__layer3.nl0.json"])
     _, _, rec, _ = direct("tiny_nl_embedded")
     top = rec.affinity("layer3.nl0", [(1, 7, 0)]).topk(20)
-    np.testing.assert_allclose([t["weight"] for t in record["queries"][0]["topk"]], top.weights[0, 0, 0].numpy(),
-                               rtol=1e-6, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        [t["weight"] for t in record["queries"][0]["topk"]], top.weights[0, 0, 0].numpy(), rtol=1e-6, atol=1e-12
+    )
     assert files["tiny_nl_embedded__layer3.nl0_q00_arrows.png"][:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -17,7 +17,9 @@ from nlviz import session
 def test_default_model_prefers_embedded_then_nl_then_first():
     cards = [{"name": "a_base", "operator": "none"}, {"name": "b_bat", "operator": "bat"}]
     assert session.models.default_model(cards) == "b_bat"
-    assert session.models.default_model(cards + [{"name": "st_nl_embedded", "operator": "nonlocal"}]) == "st_nl_embedded"
+    assert (
+        session.models.default_model(cards + [{"name": "st_nl_embedded", "operator": "nonlocal"}]) == "st_nl_embedded"
+    )
     assert session.models.default_model([{"name": "a_base", "operator": "none"}]) == "a_base"
     assert session.models.default_model([]) is None
 
@@ -111,7 +113,9 @@ def test_summary_rows_equal_block_stats(zoo):
     ref = block_stats(rec, "layer3.nl0", sample=512, k=20).to_dict()
     assert rows[0]["queries"] == 256 and rows[0]["normalized entropy"] == pytest.approx(ref["entropy"])
     assert rows[0]["spatial distance (px)"] == pytest.approx(ref["spatial_distance"])
-    assert rows[0]["query independence (JS)"] == pytest.approx(float(query_independence(rec, "layer3.nl0", pairs=1024).mean()))
+    assert rows[0]["query independence (JS)"] == pytest.approx(
+        float(query_independence(rec, "layer3.nl0", pairs=1024).mean())
+    )
     objects = session.summary.object_rows(result)
     assert {r["queries on"].split()[0] for r in objects} == {"cue", "target"}
     assert all(0 <= r["chance (itself)"] <= 1 for r in objects)
@@ -129,10 +133,14 @@ def test_export_writes_the_view_and_a_reproducible_spec(zoo, tmp_path):
     record = __import__("json").loads((tmp_path / "synthetic-1" / "tiny_nl_embedded__layer3.nl0.json").read_text())
     view = session.views.explore(result, "layer3.nl0", (2, 17, 14), opts)
     assert record["queries"][0]["cell"] == list(view.cell)
-    np.testing.assert_allclose([t["weight"] for t in record["queries"][0]["topk"]], [r["weight"] for r in view.topk],
-                               rtol=1e-6)  # fmt: skip
-    spec = ViewSpec.from_dict(__import__("json").loads(
-        session.exporting.view_spec(result, "layer3.nl0", (2, 17, 14), opts, ["png"]).to_json()))  # fmt: skip
+    np.testing.assert_allclose(
+        [t["weight"] for t in record["queries"][0]["topk"]], [r["weight"] for r in view.topk], rtol=1e-6
+    )
+    spec = ViewSpec.from_dict(
+        __import__("json").loads(
+            session.exporting.view_spec(result, "layer3.nl0", (2, 17, 14), opts, ["png"]).to_json()
+        )
+    )
     assert spec.queries.points == ((2, 4, 3),) and spec.seed == 3 and spec.models == ("tiny_nl_embedded",)
     assert session.exporting.command_line(result) == "nlviz export --spec view.json --input synthetic:2 --out out/"
 

@@ -10,8 +10,10 @@ import torch
 
 from nlviz.data import IMAGENET_MEAN, IMAGENET_STD, TASKS, make_task, task_from_recipe
 
-SMALL = {"spacetime": {"frames": 6, "size": 32, "cue_frames": 2, "probe_frames": 3, "occluders": 2, "decoys": 2},
-         "image": {"size": 40, "occluders": 2, "decoys": 2}}  # fmt: skip
+SMALL = {
+    "spacetime": {"frames": 6, "size": 32, "cue_frames": 2, "probe_frames": 3, "occluders": 2, "decoys": 2},
+    "image": {"size": 40, "occluders": 2, "decoys": 2},
+}
 
 
 @pytest.fixture(params=["spacetime", "image"])

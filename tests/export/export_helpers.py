@@ -19,14 +19,20 @@ INPUT = {"shape": [3, 4, 32, 32], "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0
 def save_tiny(path: Path, op: str = "nonlocal", options: dict | None = None, seed: int = 0) -> Path:
     """A randomly initialized tiny C2D with one operator in stage 3 (an 8×8 grid per frame), saved with a card."""
     torch.manual_seed(seed)
-    args = {"num_classes": 4, "widths": [8, 8, 8],
-            "blocks": [{"op": op, "stage": 3, "index": 0, "options": {"mode": "embedded_gaussian"} if options is None else options}]}
+    args = {
+        "num_classes": 4,
+        "widths": [8, 8, 8],
+        "blocks": [
+            {"op": op, "stage": 3, "index": 0, "options": {"mode": "embedded_gaussian"} if options is None else options}
+        ],
+    }
     model = build_model("tiny_c2d", **args).eval()
     with torch.no_grad():
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.05)
-    save_checkpoint(model, {"arch": "tiny_c2d", "args": args, "task": TASK, "input": INPUT,
-                            "data": {"eval_seed": 7}}, path)  # fmt: skip
+    save_checkpoint(
+        model, {"arch": "tiny_c2d", "args": args, "task": TASK, "input": INPUT, "data": {"eval_seed": 7}}, path
+    )
     return path.with_suffix(".json")
 
 
@@ -48,8 +54,15 @@ def mixed_folder(root: Path) -> dict[str, bool]:
     (root / "f_empty.mp4").write_bytes(b"")
     (root / "g_text.mp4").write_text("this is a text file renamed .mp4\n")
     (root / "notes.txt").write_text("not an input: skipped when the folder is expanded\n")
-    return {"a_mjpg.avi": True, "b_h264.mp4": True, "c_vp8.webm": True, "d_image.png": True,
-            "e_corrupt.avi": False, "f_empty.mp4": False, "g_text.mp4": False}  # fmt: skip
+    return {
+        "a_mjpg.avi": True,
+        "b_h264.mp4": True,
+        "c_vp8.webm": True,
+        "d_image.png": True,
+        "e_corrupt.avi": False,
+        "f_empty.mp4": False,
+        "g_text.mp4": False,
+    }
 
 
 def temp_files(root: Path) -> list[Path]:

@@ -108,8 +108,9 @@ def test_mp4_html_and_npz_formats(ckpt, tmp_path):
     assert "cdn.plot.ly" not in page and '<script src="../plotly.min.js"></script>' in page
     assert page.count('id="nlviz-fig-') == 2 * 2 + 1  # arrows + heatmap per query, profile
     assert (tmp_path / "plotly.min.js").stat().st_size > 1_000_000
-    inline = run(spec.override(plotlyjs="inline", formats=("html",)), ["synthetic:1"], tmp_path / "inline",
-                 progress=False)  # fmt: skip
+    inline = run(
+        spec.override(plotlyjs="inline", formats=("html",)), ["synthetic:1"], tmp_path / "inline", progress=False
+    )
     page = (tmp_path / "inline" / inline["inputs"][0]["outputs"][0]).read_text()
     assert "<script src=" not in page and len(page) > 1_000_000 and not (tmp_path / "inline" / "plotly.min.js").exists()
 
@@ -117,7 +118,10 @@ def test_mp4_html_and_npz_formats(ckpt, tmp_path):
 def test_views_choose_what_png_and_html_show(ckpt, tmp_path):
     spec = spec_of(ckpt, views=("arrows",), formats=("png", "html"), queries={"mode": "grid", "n": 1})
     m = run(spec, ["synthetic:1"], tmp_path, progress=False)
-    assert m["inputs"][0]["outputs"] == ["synthetic-0/tiny__layer3.nl0.html", "synthetic-0/tiny__layer3.nl0_q00_arrows.png"]
+    assert m["inputs"][0]["outputs"] == [
+        "synthetic-0/tiny__layer3.nl0.html",
+        "synthetic-0/tiny__layer3.nl0_q00_arrows.png",
+    ]
     page = (tmp_path / "synthetic-0" / "tiny__layer3.nl0.html").read_text()
     assert page.count('id="nlviz-fig-') == 1
 
@@ -157,10 +161,14 @@ def test_killed_run_then_resume_equals_a_clean_run(ckpt, tmp_path, monkeypatch):
     assert strip_seconds(resumed) == strip_seconds(clean)
     assert resumed["inputs"][0]["seconds"] == partial["inputs"][0]["seconds"]  # not redone
     assert temp_files(tmp_path / "run") == []
-    files = sorted(p.relative_to(tmp_path / "run").as_posix() for p in (tmp_path / "run").rglob("*.*")
-                   if ".nlviz" not in p.parts)  # fmt: skip
-    assert files == sorted(p.relative_to(tmp_path / "clean").as_posix() for p in (tmp_path / "clean").rglob("*.*")
-                           if ".nlviz" not in p.parts)  # fmt: skip
+    files = sorted(
+        p.relative_to(tmp_path / "run").as_posix() for p in (tmp_path / "run").rglob("*.*") if ".nlviz" not in p.parts
+    )
+    assert files == sorted(
+        p.relative_to(tmp_path / "clean").as_posix()
+        for p in (tmp_path / "clean").rglob("*.*")
+        if ".nlviz" not in p.parts
+    )
 
 
 def test_shards_partition_the_inputs(ckpt, tmp_path):
@@ -172,7 +180,8 @@ def test_shards_partition_the_inputs(ckpt, tmp_path):
     b = run(spec_of(ckpt), ["synthetic:5"], tmp_path, shard=(1, 2), progress=False)
     assert b["counts"] == {"done": 5, "error": 0, "pending": 0}
     assert [e["seconds"] for i, e in enumerate(b["inputs"]) if i % 2 == 0] == [
-        e["seconds"] for i, e in enumerate(a["inputs"]) if i % 2 == 0]  # shard 1 did not redo shard 0's inputs
+        e["seconds"] for i, e in enumerate(a["inputs"]) if i % 2 == 0
+    ]  # shard 1 did not redo shard 0's inputs
     for bad in ("2/2", "1", "a/b", "0/0"):
         with pytest.raises(ValueError, match="--shard"):
             run(spec_of(ckpt), ["synthetic:1"], tmp_path, shard=bad, progress=False)
@@ -188,11 +197,19 @@ def test_workers_run_processes_and_give_the_same_files(ckpt, tmp_path):
 
 def test_comparison_of_two_models_and_block_stats(ckpt, tmp_path):
     other = save_tiny(tmp_path / "bat", "bat", {"block_size": 4, "groups": 2, "dim": 3}, seed=1)
-    m = run(spec_of(ckpt, models=(ckpt, str(other)), queries={"mode": "grid", "n": 1}), ["synthetic:1"],
-            tmp_path / "out", progress=False)  # fmt: skip
+    m = run(
+        spec_of(ckpt, models=(ckpt, str(other)), queries={"mode": "grid", "n": 1}),
+        ["synthetic:1"],
+        tmp_path / "out",
+        progress=False,
+    )
     out = set(m["inputs"][0]["outputs"])
-    assert {"synthetic-0/compare_q00.png", "synthetic-0/blocks.png", "synthetic-0/blocks.json",
-            "synthetic-0/bat__layer3.nl0_q00_bat.png"} <= out  # fmt: skip
+    assert {
+        "synthetic-0/compare_q00.png",
+        "synthetic-0/blocks.png",
+        "synthetic-0/blocks.json",
+        "synthetic-0/bat__layer3.nl0_q00_bat.png",
+    } <= out
     stats = json.loads((tmp_path / "out" / "synthetic-0" / "blocks.json").read_text())["blocks"]
     assert set(stats) == {"tiny layer3.nl0", "bat layer3.nl0"}
 

@@ -10,12 +10,21 @@ from nlviz.viewspec import VERSION, QuerySpec, SpecError, ViewSpec
 
 
 def test_round_trip_and_aliases(tmp_path):
-    spec = ViewSpec.from_dict({
-        "version": VERSION, "model": "st_nl_embedded", "block": "layer3.0.nl",
-        "queries": {"mode": "explicit", "points": [[3, 10, 12.5]], "units": "pixels"},
-        "k": 8, "colormap": "magma", "normalization": [0, 0.5], "groups": 1, "frames": [3, 0, 3],
-        "formats": ["png", "mp4", "png"], "input_size": 32,
-    })  # fmt: skip
+    spec = ViewSpec.from_dict(
+        {
+            "version": VERSION,
+            "model": "st_nl_embedded",
+            "block": "layer3.0.nl",
+            "queries": {"mode": "explicit", "points": [[3, 10, 12.5]], "units": "pixels"},
+            "k": 8,
+            "colormap": "magma",
+            "normalization": [0, 0.5],
+            "groups": 1,
+            "frames": [3, 0, 3],
+            "formats": ["png", "mp4", "png"],
+            "input_size": 32,
+        }
+    )
     assert spec.models == ("st_nl_embedded",) and spec.blocks == ("layer3.0.nl",)
     assert spec.queries.points == ((3, 10.0, 12.5),) and spec.frames == (0, 3) and spec.formats == ("png", "mp4")
     assert spec.normalization == (0.0, 0.5)

@@ -26,8 +26,10 @@ def _randomize(model):
 
 @pytest.fixture
 def c2d():
-    blocks = [{"op": "nonlocal", "stage": 2, "index": 0, "options": {"mode": "embedded_gaussian", "sub_sample": True}},
-              {"op": "spatial_bias", "stage": 3, "index": 0}]
+    blocks = [
+        {"op": "nonlocal", "stage": 2, "index": 0, "options": {"mode": "embedded_gaussian", "sub_sample": True}},
+        {"op": "spatial_bias", "stage": 3, "index": 0},
+    ]
     return _randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks))
 
 

@@ -34,8 +34,10 @@ def captured(request, tmp_path_factory):
     frames = [frame(i) for i in range(N)]
     path = write_cv2(d / "v.avi", frames) if request.param == "avi" else write_h264(d / "v.mp4", frames)
     clip = read_clip(path, frames=4, size=32)
-    blocks = [{"op": "nonlocal", "stage": 2, "index": 0, "options": {"sub_sample": True}},
-              {"op": "spatial_bias", "stage": 3, "index": 0}]  # fmt: skip
+    blocks = [
+        {"op": "nonlocal", "stage": 2, "index": 0, "options": {"sub_sample": True}},
+        {"op": "spatial_bias", "stage": 3, "index": 0},
+    ]
     model = build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks).eval()
     with torch.no_grad(), nlviz.capture(model, clip=clip) as rec:
         model(clip.to_tensor())

@@ -18,8 +18,11 @@ def randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
     with torch.no_grad():
         for name, t in model.state_dict().items():
             if t.is_floating_point():
-                t.copy_(torch.rand(t.shape, generator=g) + 0.5 if name.endswith("running_var")
-                        else torch.randn(t.shape, generator=g) * 0.1)  # fmt: skip
+                t.copy_(
+                    torch.rand(t.shape, generator=g) + 0.5
+                    if name.endswith("running_var")
+                    else torch.randn(t.shape, generator=g) * 0.1
+                )
     return model
 
 
@@ -32,7 +35,9 @@ def zero_biases_(module: nn.Module, names: tuple[str, ...]) -> None:
 
 def same_tensors(a: dict, b: dict) -> list[str]:
     """Keys whose tensors differ (or exist on one side only); [] when identical."""
-    return sorted(set(a) ^ set(b)) + [k for k in set(a) & set(b) if not torch.equal(torch.as_tensor(a[k]), torch.as_tensor(b[k]))]
+    return sorted(set(a) ^ set(b)) + [
+        k for k in set(a) & set(b) if not torch.equal(torch.as_tensor(a[k]), torch.as_tensor(b[k]))
+    ]
 
 
 class Py2Pickler(pickle._Pickler):

@@ -16,8 +16,12 @@ from nlviz.io.checkpoint import CheckpointError
 
 def test_python2_blobs_pickle_loads_exactly(tmp_path):
     w = np.random.default_rng(0).standard_normal((64, 3, 5, 7, 7)).astype(np.float32)
-    blobs = {"conv1_w": w, "res_conv1_bn_riv": np.linspace(0.5, 1.5, 64, dtype=np.float32),
-             "lr": np.array([0.01], dtype=np.float32), "model_iter": 400000}  # fmt: skip
+    blobs = {
+        "conv1_w": w,
+        "res_conv1_bn_riv": np.linspace(0.5, 1.5, 64, dtype=np.float32),
+        "lr": np.array([0.01], dtype=np.float32),
+        "model_iter": 400000,
+    }
     path = write_py2_pickle({"blobs": blobs}, tmp_path / "i3d_nonlocal_8x8.pkl")
     assert b"numpy.core.multiarray\n_reconstruct" in path.read_bytes()  # numpy-1 names, py2 strings
     out = read_blobs(path)

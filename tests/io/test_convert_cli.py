@@ -48,14 +48,26 @@ def test_json_output_and_format_list(released, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["variant_from"].startswith("the alexhex7 default")
     assert _run(["--formats"]) == 0
     listing = capsys.readouterr().out
-    for name in ("mmaction2", "slowfast", "caffe2", "cgnl", "bat", "torchvision", "alexhex7", ":dot_product", ":taylor"):
+    for name in (
+        "mmaction2",
+        "slowfast",
+        "caffe2",
+        "cgnl",
+        "bat",
+        "torchvision",
+        "alexhex7",
+        ":dot_product",
+        ":taylor",
+    ):
         assert name in listing
 
 
 def test_errors_name_the_problem(released, tmp_path):
     with pytest.raises(ValueError, match=r"nlviz convert needs IN and OUT"):
         _run([str(released)])
-    with pytest.raises(ValueError, match=r"net\.pth: expected one CGNL/NL block in layer3 .*; closest known format: alexhex7"):
+    with pytest.raises(
+        ValueError, match=r"net\.pth: expected one CGNL/NL block in layer3 .*; closest known format: alexhex7"
+    ):
         _run([str(released), str(tmp_path / "x"), "--from", "cgnl:dot"])
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "x.safetensors").exists()
     with pytest.raises(ValueError, match=r"missing\.pth: file not found"):

@@ -35,11 +35,17 @@ def _save(obj, path):
 def test_detects_every_layout_by_its_keys(mm_state, tmp_path):
     assert public.detect(_save({"state_dict": mm_state}, tmp_path / "a.pth")) == "mmaction2"
     ranked = public.rank(list(mm_state))
-    assert ranked[0][0] == "mmaction2" and ranked[0][1] == len(mm_state) and ranked[0][2] == 5 * 12  # θ, φ, g (w, b), W_z, 5 BN entries
+    assert (
+        ranked[0][0] == "mmaction2" and ranked[0][1] == len(mm_state) and ranked[0][2] == 5 * 12
+    )  # θ, φ, g (w, b), W_z, 5 BN entries
 
 
 def test_unknown_layout_names_the_closest_format(mm_state, tmp_path):
-    state = {**mm_state, "backbone.layer2.1.se.fc.weight": torch.zeros(4, 4), "backbone.layer2.1.se.fc.bias": torch.zeros(4)}
+    state = {
+        **mm_state,
+        "backbone.layer2.1.se.fc.weight": torch.zeros(4, 4),
+        "backbone.layer2.1.se.fc.bias": torch.zeros(4),
+    }
     path = _save({"state_dict": state}, tmp_path / "i3d_se.pth")
     with pytest.raises(CheckpointError) as err:
         nlviz.load_model(path)
@@ -49,37 +55,51 @@ def test_unknown_layout_names_the_closest_format(mm_state, tmp_path):
     assert "keys it does not know (2): ['backbone.layer2.1.se.fc.bias', 'backbone.layer2.1.se.fc.weight']" in msg
 
     foreign = _save({"encoder.weight": torch.zeros(2), "decoder.bias": torch.zeros(2)}, tmp_path / "vit.pth")
-    with pytest.raises(CheckpointError, match=r"unknown checkpoint layout; closest known format: \w+ .*recognizes 0 of 2"):
+    with pytest.raises(
+        CheckpointError, match=r"unknown checkpoint layout; closest known format: \w+ .*recognizes 0 of 2"
+    ):
         nlviz.load_model(foreign)
 
 
 def test_missing_and_unexpected_keys_are_listed(mm_state, tmp_path):
     state = {k: v for k, v in mm_state.items() if k != "backbone.layer1.0.conv2.bn.weight"}
     path = _save({"state_dict": state}, tmp_path / "nl-dot-product-cut.pth")
-    with pytest.raises(CheckpointError, match=r"missing keys \(1\): \['layer1\.0\.bn2\.weight'\].*closest known format: mmaction2"):
+    with pytest.raises(
+        CheckpointError, match=r"missing keys \(1\): \['layer1\.0\.bn2\.weight'\].*closest known format: mmaction2"
+    ):
         nlviz.load_model(path)
 
     state = dict(mm_state)
     state["cls_head.fc_cls.weight"] = torch.zeros(400, 1024)
-    with pytest.raises(CheckpointError, match=r"shape mismatches: \['fc\.weight: checkpoint \(400, 1024\) vs model \(400, 2048\)'\]"):
+    with pytest.raises(
+        CheckpointError, match=r"shape mismatches: \['fc\.weight: checkpoint \(400, 1024\) vs model \(400, 2048\)'\]"
+    ):
         nlviz.load_model(_save({"state_dict": state}, tmp_path / "nl-dot-product-shape.pth"))
 
-    with pytest.raises(CheckpointError, match=r"forced\.pth: unexpected key\(s\) for the slowfast layout \(380\): \['backbone\.conv1\.bn\.bias', .*\] …; "
-                       r"closest known format: mmaction2"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"forced\.pth: unexpected key\(s\) for the slowfast layout \(380\): \['backbone\.conv1\.bn\.bias', .*\] …; "
+        r"closest known format: mmaction2",
+    ):
         nlviz.load_model(_save({"state_dict": mm_state}, tmp_path / "forced.pth"), format="slowfast")
 
 
 def test_unknown_key_inside_a_block_names_the_block(mm_state, tmp_path):
     state = {**mm_state, "backbone.layer2.1.non_local_block.extra.weight": torch.zeros(3)}
     path = _save({"state_dict": state}, tmp_path / "nl-dot-product-extra.pth")
-    with pytest.raises(CheckpointError, match=r"extra\.pth: operator block layer2\.1\.non_local_block: unexpected "
-                                              r"key\(s\) \['extra\.weight'\]; closest known format: mmaction2"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"extra\.pth: operator block layer2\.1\.non_local_block: unexpected "
+        r"key\(s\) \['extra\.weight'\]; closest known format: mmaction2",
+    ):
         nlviz.load_model(path)
 
 
 def test_undecidable_mode_asks_for_a_variant(mm_state, tmp_path):
     path = _save({"state_dict": mm_state}, tmp_path / "my_i3d.pth")
-    with pytest.raises(CheckpointError, match=r"pass one explicitly: mmaction2:embedded_gaussian, mmaction2:dot_product"):
+    with pytest.raises(
+        CheckpointError, match=r"pass one explicitly: mmaction2:embedded_gaussian, mmaction2:dot_product"
+    ):
         nlviz.load_model(path)
     assert nlviz.load_model(path, format="mmaction2:dot_product").layer2.nl1.mode == "dot_product"
     gaussian = {k: v for k, v in mm_state.items() if ".theta." not in k and ".phi." not in k}
@@ -88,7 +108,9 @@ def test_undecidable_mode_asks_for_a_variant(mm_state, tmp_path):
 
 
 def test_bad_format_names_and_files(tmp_path):
-    with pytest.raises(CheckpointError, match=r"format='mmaction2:scaled' is not supported; allowed: .*'mmaction2:dot_product'"):
+    with pytest.raises(
+        CheckpointError, match=r"format='mmaction2:scaled' is not supported; allowed: .*'mmaction2:dot_product'"
+    ):
         nlviz.load_model(tmp_path / "x.pth", format="mmaction2:scaled")
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"\x00not a checkpoint" * 10)

@@ -42,7 +42,9 @@ def _err(ours, ref, x) -> float:
 @pytest.mark.parametrize("caffe2", [False, True])
 def test_slowfast_and_caffe2_blocks_match_pytorchvideo(instantiation, caffe2):
     c = 32
-    ref = randomize_(create_nonlocal(dim_in=c, dim_inner=c // 2, pool_size=(1, 2, 2), instantiation=instantiation)).eval()
+    ref = randomize_(
+        create_nonlocal(dim_in=c, dim_inner=c // 2, pool_size=(1, 2, 2), instantiation=instantiation)
+    ).eval()
     ours_names = convert_state_dict(ref.state_dict(), "pytorchvideo")
     public = to_slowfast(ours_names, caffe2=caffe2)  # the block as a SlowFast model_state / Caffe2 pickle holds it
     mode = slowfast_layout.MODE[instantiation]
@@ -64,8 +66,9 @@ def _fold_bias_into_bn(sd: dict) -> dict:
 
 def test_bat_official_block_matches_timm():
     s, k = 7, 4
-    model = randomize_(build_model("r50_2d", blocks=[{"op": "bat", "stage": 3, "index": 1,
-                                                      "options": {"block_size": s, "groups": k}}]))  # fmt: skip
+    model = randomize_(
+        build_model("r50_2d", blocks=[{"op": "bat", "stage": 3, "index": 1, "options": {"block_size": s, "groups": k}}])
+    )
     official = bat_layout.export(model)  # layer3.nl1.{conv1.0, batransform.conv_p, ...}
     block = {key.removeprefix("layer3.nl1."): v for key, v in official.items() if key.startswith("layer3.nl1.")}
     assert "batransform.conv_p.bias" in block and "conv1.0.bias" in block

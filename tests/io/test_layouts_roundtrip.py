@@ -20,8 +20,9 @@ SLOWFAST_NL = {"mode": "embedded_gaussian", "sub_sample": True, "pool": "before_
 def i3d():
     """A random I3D-R50 with the 5 non-local blocks of SlowFast's ``I3D_NLN_8x8_R50`` (8-frame geometry)."""
     torch.manual_seed(0)
-    model = build_model("r50_i3d", conv1_stride_t=1, pool1_stride_t=1, dropout=0.5,
-                        blocks=paper_placement("5", "nonlocal", SLOWFAST_NL))  # fmt: skip
+    model = build_model(
+        "r50_i3d", conv1_stride_t=1, pool1_stride_t=1, dropout=0.5, blocks=paper_placement("5", "nonlocal", SLOWFAST_NL)
+    )
     return randomize_(model).eval()
 
 
@@ -31,8 +32,10 @@ def image_models():
     cgnl = [{"op": "cgnl", "stage": 3, "index": 4, "options": {"kernel": "dot_product", "groups": 8}}]
     nl = [{"op": "nonlocal", "stage": 3, "index": 4, "options": {"mode": "embedded_gaussian", "use_scale": True}}]
     bat = paper_placement("5", "bat", {"block_size": 7, "groups": 4})
-    models = {name: randomize_(build_model("r50_2d", num_classes=200, blocks=b)).eval()
-              for name, b in (("cgnl", cgnl), ("nl", nl), ("bat", bat))}  # fmt: skip
+    models = {
+        name: randomize_(build_model("r50_2d", num_classes=200, blocks=b)).eval()
+        for name, b in (("cgnl", cgnl), ("nl", nl), ("bat", bat))
+    }
     zero_biases_(models["nl"].layer3.nl4, ("theta", "phi", "g", "conv_out"))  # SpatialNL convs have no bias
     return models
 
@@ -57,7 +60,9 @@ def test_slowfast_model_state_with_cfg(i3d, tmp_path, instantiation):
     assert model.card["format"] == f"slowfast:{instantiation}" and "stored" in model.card["variant_from"]
     op = model.layer2.nl1
     assert (op.mode, op.pool_order, op.use_scale) == (
-        ("embedded_gaussian", "before_conv", True) if instantiation == "softmax" else ("dot_product", "before_conv", False)
+        ("embedded_gaussian", "before_conv", True)
+        if instantiation == "softmax"
+        else ("dot_product", "before_conv", False)
     )
     assert model.card["args"]["pool2"] is True and model.card["input"]["shape"] == [3, 8, 224, 224]
     if instantiation == "softmax":
@@ -69,8 +74,15 @@ def test_slowfast_model_state_with_cfg(i3d, tmp_path, instantiation):
 
 def test_caffe2_python2_pickle(i3d, tmp_path):
     blobs = public.export_state_dict(i3d, "caffe2")
-    assert {"conv1_w", "res_conv1_bn_riv", "res4_5_branch2c_bn_s", "res3_0_branch1_w", "pred_w",
-            "nonlocal_conv3_1_theta_w", "nonlocal_conv4_5_bn_riv"} <= set(blobs)  # fmt: skip
+    assert {
+        "conv1_w",
+        "res_conv1_bn_riv",
+        "res4_5_branch2c_bn_s",
+        "res3_0_branch1_w",
+        "pred_w",
+        "nonlocal_conv3_1_theta_w",
+        "nonlocal_conv4_5_bn_riv",
+    } <= set(blobs)
     path = caffe2_file(blobs, tmp_path / "i3d_nonlocal_8x8_IN_pretrain_400k.pkl")
     model = nlviz.load_model(path)
     assert model.card["format"] == "caffe2:softmax" and "default" in model.card["variant_from"]
@@ -89,7 +101,9 @@ def test_caffe2_frozen_bn_and_bias_free_blocks(i3d, tmp_path):
     with pytest.raises(ValueError, match=r"frozen-BN \(AffineNd\).*within groups of 4 frames"):
         nlviz.load_model(path)
     res4_only = {k: v for k, v in affine.items() if not k.startswith("nonlocal_conv3")}
-    res4_only = {k: v for k, v in res4_only.items() if not (k.startswith("nonlocal_conv4") and k.endswith(("theta_b", "g_b")))}
+    res4_only = {
+        k: v for k, v in res4_only.items() if not (k.startswith("nonlocal_conv4") and k.endswith(("theta_b", "g_b")))
+    }
     model = nlviz.load_model(caffe2_file(res4_only, tmp_path / "c2.pkl", solver=False), format="caffe2:dot_product")
     assert [n for n, _ in operator_blocks(model)] == ["layer3.nl1", "layer3.nl3", "layer3.nl5"]
     assert model.layer3.nl1.mode == "dot_product" and model.card["variant_from"].startswith("the format asked for")
@@ -101,19 +115,31 @@ def test_caffe2_frozen_bn_and_bias_free_blocks(i3d, tmp_path):
         torch.testing.assert_close(bn(x), x * bn.weight.view(1, -1, 1, 1, 1) + bn.bias.view(1, -1, 1, 1, 1))
 
 
-@pytest.mark.parametrize("name, fmt, variant", [("cub-r-50-w-1cgnl-block.pth.tar", "cgnl:dot", "dot"),
-                                                 ("cub-r-50-w-1cgnlx-block.pth.tar", "cgnl:taylor", "taylor")])
+@pytest.mark.parametrize(
+    "name, fmt, variant",
+    [
+        ("cub-r-50-w-1cgnl-block.pth.tar", "cgnl:dot", "dot"),
+        ("cub-r-50-w-1cgnlx-block.pth.tar", "cgnl:taylor", "taylor"),
+    ],
+)
 def test_cgnl_official(image_models, tmp_path, name, fmt, variant):
     original = image_models["cgnl"]
     sd = public.export_state_dict(original, "cgnl")
-    assert {"layer3.5.t.weight", "layer3.5.gn.bias", "layer3.6.conv3.weight"} <= set(sd) and "layer3.nl4.t.weight" not in sd
+    assert {"layer3.5.t.weight", "layer3.5.gn.bias", "layer3.6.conv3.weight"} <= set(
+        sd
+    ) and "layer3.nl4.t.weight" not in sd
     path = tmp_path / name
-    torch.save({"epoch": 100, "state_dict": {f"module.{k}": v for k, v in sd.items()}, "best_prec1": torch.tensor(87.0)}, path)
+    torch.save(
+        {"epoch": 100, "state_dict": {f"module.{k}": v for k, v in sd.items()}, "best_prec1": torch.tensor(87.0)}, path
+    )
     model = nlviz.load_model(path)
     assert model.card["format"] == fmt and "file name" in model.card["variant_from"]
     op = model.layer3.nl4
     assert (op.kernel, op.groups, model.card["input"]["shape"]) == (
-        "dot_product" if variant == "dot" else "gaussian", 8, [3, 448, 448])
+        "dot_product" if variant == "dot" else "gaussian",
+        8,
+        [3, 448, 448],
+    )
     assert same_tensors(public.export_state_dict(model, "cgnl"), sd) == []
     if variant == "dot":
         x = torch.randn(1, 3, 64, 64)
@@ -144,12 +170,21 @@ def test_cgnl_spatial_nl_block(image_models, tmp_path):
 def test_bat_official_and_torchvision_baseline(image_models, tmp_path):
     original = image_models["bat"]
     sd = public.export_state_dict(original, "bat")
-    assert {"layer2.nl1.conv1.0.bias", "layer3.nl5.batransform.conv_p.weight", "layer3.nl5.conv2.1.running_mean"} <= set(sd)
+    assert {
+        "layer2.nl1.conv1.0.bias",
+        "layer3.nl5.batransform.conv_p.weight",
+        "layer3.nl5.conv2.1.running_mean",
+    } <= set(sd)
     path = tmp_path / "nlnet50_bat.pth.tar"
     torch.save({"epoch": 90, "arch": "nlnet50", "state_dict": {f"module.{k}": v for k, v in sd.items()}}, path)
     model = nlviz.load_model(path)
-    assert model.card["format"] == "bat" and [n for n, _ in operator_blocks(model)] == \
-        ["layer2.nl1", "layer2.nl3", "layer3.nl1", "layer3.nl3", "layer3.nl5"]  # fmt: skip
+    assert model.card["format"] == "bat" and [n for n, _ in operator_blocks(model)] == [
+        "layer2.nl1",
+        "layer2.nl3",
+        "layer3.nl1",
+        "layer3.nl3",
+        "layer3.nl5",
+    ]
     op = model.layer2.nl1
     assert (op.s, op.k, op.normalize, op.reduce.conv.bias is not None) == (7, 4, "sigmoid", True)
     _check_round_trip(original, model, "bat")
@@ -168,7 +203,9 @@ def test_bat_official_and_torchvision_baseline(image_models, tmp_path):
 def test_alexhex7_four_instantiations(tmp_path, mode):
     original = randomize_(build_model("alexhex7_mnist", mode=mode)).eval()
     sd = public.export_state_dict(original, "alexhex7")
-    assert ("nl_1.theta.weight" in sd) == (mode != "gaussian") and ("nl_1.concat_project.0.weight" in sd) == (mode == "concatenation")
+    assert ("nl_1.theta.weight" in sd) == (mode != "gaussian") and ("nl_1.concat_project.0.weight" in sd) == (
+        mode == "concatenation"
+    )
     path = tmp_path / "net.pth"
     torch.save({f"module.{k}": v for k, v in sd.items()}, path)
     model = nlviz.load_model(path, format="alexhex7:dot_product" if mode == "dot_product" else "auto")

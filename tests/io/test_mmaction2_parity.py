@@ -35,12 +35,28 @@ def _nl_cfg(mode: str, use_scale: bool) -> dict:
 def _reference(case: str):
     refs = backbones()
     if case == "slowonly":
-        return refs.ResNet3dSlowOnly(depth=50, pretrained=None, lateral=False, conv1_kernel=(1, 7, 7), conv1_stride_t=1,
-                                     pool1_stride_t=1, inflate=(0, 0, 1, 1), non_local=SLOW_NL,
-                                     non_local_cfg=_nl_cfg("embedded_gaussian", True))  # fmt: skip
-    return refs.ResNet3d(depth=50, pretrained=None, pretrained2d=False, conv1_kernel=(5, 7, 7), conv1_stride_t=2,
-                         pool1_stride_t=2, inflate=I3D_INFLATE, non_local=I3D_NL,
-                         non_local_cfg=_nl_cfg(case, False))  # fmt: skip
+        return refs.ResNet3dSlowOnly(
+            depth=50,
+            pretrained=None,
+            lateral=False,
+            conv1_kernel=(1, 7, 7),
+            conv1_stride_t=1,
+            pool1_stride_t=1,
+            inflate=(0, 0, 1, 1),
+            non_local=SLOW_NL,
+            non_local_cfg=_nl_cfg("embedded_gaussian", True),
+        )
+    return refs.ResNet3d(
+        depth=50,
+        pretrained=None,
+        pretrained2d=False,
+        conv1_kernel=(5, 7, 7),
+        conv1_stride_t=2,
+        pool1_stride_t=2,
+        inflate=I3D_INFLATE,
+        non_local=I3D_NL,
+        non_local_cfg=_nl_cfg(case, False),
+    )
 
 
 @pytest.fixture(scope="module", params=list(NAMES))
@@ -55,8 +71,11 @@ def pair(request, tmp_path_factory):
     state.update({"cls_head.fc_cls.weight": head.weight.detach(), "cls_head.fc_cls.bias": head.bias.detach()})
     ckpt = {"state_dict": state}
     if case == "embedded_gaussian":  # an mmengine file keeps its config text in meta.cfg
-        ckpt["meta"] = {"cfg": "model = dict(backbone=dict(type='ResNet3d', non_local_cfg=dict(sub_sample=True, "
-                               "use_scale=False, mode='embedded_gaussian')))", "epoch": 100}  # fmt: skip
+        ckpt["meta"] = {
+            "cfg": "model = dict(backbone=dict(type='ResNet3d', non_local_cfg=dict(sub_sample=True, "
+            "use_scale=False, mode='embedded_gaussian')))",
+            "epoch": 100,
+        }
     path = tmp_path_factory.mktemp(case) / NAMES[case]
     torch.save(ckpt, path)
     return case, ref, head, nlviz.load_model(path), path
@@ -69,13 +88,20 @@ def _clip(case: str) -> torch.Tensor:
 def test_loads_with_the_right_conventions(pair):
     case, ref, _, model, _ = pair
     mode = "embedded_gaussian" if case == "slowonly" else case
-    where = {"dot_product": "file name", "embedded_gaussian": "config stored", "gaussian": "checkpoint keys",
-             "slowonly": "file name"}[case]  # fmt: skip
+    where = {
+        "dot_product": "file name",
+        "embedded_gaussian": "config stored",
+        "gaussian": "checkpoint keys",
+        "slowonly": "file name",
+    }[case]
     assert model.card["format"] == f"mmaction2:{mode}" if mode != "gaussian" else model.card["format"] == "mmaction2"
     assert where in model.card["variant_from"]
     ops = operator_blocks(model)
-    expected = ["layer2.nl0", "layer2.nl2", "layer3.nl0", "layer3.nl2", "layer3.nl4"] if case == "slowonly" else \
-        ["layer2.nl1", "layer2.nl3", "layer3.nl1", "layer3.nl3", "layer3.nl5"]  # fmt: skip
+    expected = (
+        ["layer2.nl0", "layer2.nl2", "layer3.nl0", "layer3.nl2", "layer3.nl4"]
+        if case == "slowonly"
+        else ["layer2.nl1", "layer2.nl3", "layer3.nl1", "layer3.nl3", "layer3.nl5"]
+    )
     assert [n for n, _ in ops] == expected
     op = ops[0][1]
     assert (op.mode, op.sub_sample, op.pool_order, op.use_scale) == (mode, True, "after_conv", case == "slowonly")
@@ -105,8 +131,10 @@ def _reference_rows(ref, block_name: str, mode: str, scale: float, x: torch.Tens
     """Rows from mmcv's own modules: θ output (or the block input), φ output (or the pooled input)."""
     block = ref.get_submodule(block_name)
     seen = {}
-    hooks = [block.register_forward_pre_hook(lambda m, a: seen.__setitem__("x", a[0])),
-             block.phi.register_forward_hook(lambda m, a, o: seen.__setitem__("phi", o))]  # fmt: skip
+    hooks = [
+        block.register_forward_pre_hook(lambda m, a: seen.__setitem__("x", a[0])),
+        block.phi.register_forward_hook(lambda m, a, o: seen.__setitem__("phi", o)),
+    ]
     if mode != "gaussian":
         hooks.append(block.theta.register_forward_hook(lambda m, a, o: seen.__setitem__("theta", o)))
     with torch.no_grad():
@@ -127,7 +155,9 @@ def test_captured_rows_match_reference_theta_phi(pair):
     case, ref, _, model, _ = pair
     mode = "embedded_gaussian" if case == "slowonly" else case
     x = _clip(case)
-    ours, theirs = ("layer2.nl0", "layer2.0.non_local_block") if case == "slowonly" else ("layer2.nl1", "layer2.1.non_local_block")
+    ours, theirs = (
+        ("layer2.nl0", "layer2.0.non_local_block") if case == "slowonly" else ("layer2.nl1", "layer2.1.non_local_block")
+    )
     with nlviz.capture(model) as rec, torch.no_grad():
         model(x)
     q_grid, k_grid = rec.grids(ours)
@@ -177,9 +207,16 @@ def test_nlviz_export_runs_on_the_mmaction2_file(pair, tmp_path):
         cv2.circle(frame, (10 + 3 * t, 32), 8, (0, 200, 255), -1)
         writer.write(frame)
     writer.release()
-    spec = {"version": 1, "models": [str(path)], "blocks": ["layer2.nl1"], "k": 20, "formats": ["json"],
-            "queries": {"mode": "explicit", "units": "cells", "points": [[0, 4, 4]]},
-            "input_frames": 16, "input_size": 64}  # fmt: skip
+    spec = {
+        "version": 1,
+        "models": [str(path)],
+        "blocks": ["layer2.nl1"],
+        "k": 20,
+        "formats": ["json"],
+        "queries": {"mode": "explicit", "units": "cells", "points": [[0, 4, 4]]},
+        "input_frames": 16,
+        "input_size": 64,
+    }
     manifest = export.run(spec, [str(clip)], tmp_path / "out", progress=False)
     assert manifest["counts"] == {"done": 1, "error": 0, "pending": 0}, manifest["inputs"]
     [view] = [o for o in manifest["inputs"][0]["outputs"] if o.endswith("layer2.nl1.json")]

@@ -19,17 +19,25 @@ def _count_after_conversion(fmt: str, filename: str, arch: str, **args) -> int:
         source = build_model(arch, **args)
         converted = public.convert(Checkpoint(Path(filename), public.export_state_dict(source, fmt)), fmt)
         model = build_model(converted.arch, **converted.args)
-    assert {k: tuple(v.shape) for k, v in model.state_dict().items() if k in converted.state} == \
-        {k: tuple(v.shape) for k, v in converted.state.items()}  # fmt: skip
+    assert {k: tuple(v.shape) for k, v in model.state_dict().items() if k in converted.state} == {
+        k: tuple(v.shape) for k, v in converted.state.items()
+    }
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("mode, millions, exact", [("embedded_gaussian", 35.4, 35_401_936), ("dot_product", 35.4, 35_401_936),
-                                                   ("gaussian", 31.7, 31_727_824)])  # fmt: skip
+@pytest.mark.parametrize(
+    "mode, millions, exact",
+    [("embedded_gaussian", 35.4, 35_401_936), ("dot_product", 35.4, 35_401_936), ("gaussian", 31.7, 31_727_824)],
+)
 def test_i3d_r50_with_five_nl_blocks(mode, millions, exact):
     nl = {"mode": mode, "sub_sample": True, "use_scale": False}
-    n = _count_after_conversion("mmaction2", f"i3d-nl-{mode.replace('_', '-')}.pth", "r50_i3d", num_classes=400,
-                                blocks=paper_placement("5", "nonlocal", nl))  # fmt: skip
+    n = _count_after_conversion(
+        "mmaction2",
+        f"i3d-nl-{mode.replace('_', '-')}.pth",
+        "r50_i3d",
+        num_classes=400,
+        blocks=paper_placement("5", "nonlocal", nl),
+    )
     # mmaction2's ResNet3d + I3DHead: exact − 4,096 (its W_z convs have no bias; ours carry zero biases)
     assert n == exact and round(n / 1e6, 1) == millions
 
@@ -37,8 +45,9 @@ def test_i3d_r50_with_five_nl_blocks(mode, millions, exact):
 def test_i3d_r50_backbone_and_slowfast_nln():
     assert _count_after_conversion("caffe2", "i3d_baseline_8x8.pkl", "r50_i3d", num_classes=400) == 28_043_472
     nl = {"mode": "embedded_gaussian", "sub_sample": True, "pool": "before_conv"}
-    n = _count_after_conversion("slowfast", "I3D_NLN_8x8_R50.pyth", "r50_i3d", num_classes=400,
-                                blocks=paper_placement("5", "nonlocal", nl))  # fmt: skip
+    n = _count_after_conversion(
+        "slowfast", "I3D_NLN_8x8_R50.pyth", "r50_i3d", num_classes=400, blocks=paper_placement("5", "nonlocal", nl)
+    )
     assert n == 35_401_936
 
 

@@ -13,8 +13,9 @@ from nlviz.render.files import png_bytes
 
 
 def capture(arch: str, x: torch.Tensor, options: dict):
-    m = build_model(arch, num_classes=4, widths=[8, 16, 32], blocks=[{"op": "bat", "stage": 2, "index": 0,
-                                                                        "options": options}]).eval()
+    m = build_model(
+        arch, num_classes=4, widths=[8, 16, 32], blocks=[{"op": "bat", "stage": 2, "index": 0, "options": options}]
+    ).eval()
     with torch.no_grad(), nlviz.capture(m) as rec:
         m(x)
     return rec
@@ -49,8 +50,11 @@ def test_effective_map_is_the_outer_product_of_p_row_and_q_column(arch, shape, o
 
 
 def test_temporal_transform_is_shown_and_rows_sum_to_one():
-    rec = capture("tiny_c2d", torch.randn(1, 3, 4, 32, 32),
-                  {"block_size": 4, "groups": 2, "dim": 3, "temporal": True, "temporal_block_size": 2})
+    rec = capture(
+        "tiny_c2d",
+        torch.randn(1, 3, 4, 32, 32),
+        {"block_size": 4, "groups": 2, "dim": 3, "temporal": True, "temporal_block_size": 2},
+    )
     view = bat_view(rec.affinity(rec.blocks[0], [(1, 0, 3)]), 0)
     assert view.T is not None and view.T.shape == (2, 4, 4)
     np.testing.assert_allclose(view.T.sum(-1), 1.0, atol=1e-5)
@@ -58,8 +62,12 @@ def test_temporal_transform_is_shown_and_rows_sum_to_one():
 
 
 def test_a_block_without_matrices_is_refused():
-    m = build_model("tiny_resnet2d", num_classes=4, widths=[8, 16, 32],
-                    blocks=[{"op": "nonlocal", "stage": 2, "index": 0, "options": {"dim": 2}}]).eval()
+    m = build_model(
+        "tiny_resnet2d",
+        num_classes=4,
+        widths=[8, 16, 32],
+        blocks=[{"op": "nonlocal", "stage": 2, "index": 0, "options": {"dim": 2}}],
+    ).eval()
     with torch.no_grad(), nlviz.capture(m) as rec:
         m(torch.randn(1, 3, 16, 16))
     with pytest.raises(ValueError, match="has no BA-Transform matrices"):

@@ -25,8 +25,15 @@ T, H, W = 2, 8, 8
 
 def aff_of(weights: torch.Tensor, kg, kind="softmax") -> Affinity:
     geo = AffinityGeometry(GridGeometry((T, H, W), (T, 4, 4)), GridGeometry((T, H, W), kg))
-    return Affinity(weights=weights, queries=torch.tensor([[0, 1, 1]]), query_grid=(T, 4, 4), key_grid=kg,
-                    normalized=kind == "softmax", kind=kind, geometry=geo)
+    return Affinity(
+        weights=weights,
+        queries=torch.tensor([[0, 1, 1]]),
+        query_grid=(T, 4, 4),
+        key_grid=kg,
+        normalized=kind == "softmax",
+        kind=kind,
+        geometry=geo,
+    )
 
 
 def test_difference_rows_are_pixel_maps_minus_the_first_entry():
@@ -55,8 +62,14 @@ def test_difference_rows_are_pixel_maps_minus_the_first_entry():
 
 def test_temporal_profile_sums_each_key_frame():
     w = torch.rand(1, 3, 2, T, 4, 4, generator=torch.Generator().manual_seed(0))
-    aff = Affinity(weights=w, queries=torch.tensor([[0, 0, 0], [1, 2, 3]]), query_grid=(T, 4, 4),
-                   key_grid=(T, 4, 4), normalized=False, kind="dot_product")
+    aff = Affinity(
+        weights=w,
+        queries=torch.tensor([[0, 0, 0], [1, 2, 3]]),
+        query_grid=(T, 4, 4),
+        key_grid=(T, 4, 4),
+        normalized=False,
+        kind="dot_product",
+    )
     prof = temporal_profile(aff)
     np.testing.assert_allclose(prof, w[0].double().mean(0).sum((-1, -2)).numpy(), rtol=1e-12)
     np.testing.assert_allclose(temporal_profile(aff, groups=2), w[0, 2].double().sum((-1, -2)).numpy(), rtol=1e-12)

@@ -19,8 +19,15 @@ KG = (2, 3, 3)  # stride 20/3 px: cells are not whole pixels
 
 def aff_of(weights: torch.Tensor) -> Affinity:
     geo = AffinityGeometry(GridGeometry((T, H, W), KG), GridGeometry((T, H, W), KG))
-    return Affinity(weights=weights, queries=torch.tensor([[0, 1, 1]]), query_grid=KG, key_grid=KG,
-                    normalized=True, kind="softmax", geometry=geo)
+    return Affinity(
+        weights=weights,
+        queries=torch.tensor([[0, 1, 1]]),
+        query_grid=KG,
+        key_grid=KG,
+        normalized=True,
+        kind="softmax",
+        geometry=geo,
+    )
 
 
 def blend(frame_value: int, color: np.ndarray, alpha: float = 0.6) -> np.ndarray:

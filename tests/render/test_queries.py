@@ -35,8 +35,12 @@ def test_cells_at_maps_points_to_the_containing_cell():
 
 
 def test_auto_points_pick_the_most_attended_and_highest_entropy_cells():
-    m = build_model("tiny_c2d", num_classes=4, widths=[8, 8, 8],
-                    blocks=[{"op": "nonlocal", "stage": 3, "index": 0, "options": {"mode": "dot_product"}}]).eval()
+    m = build_model(
+        "tiny_c2d",
+        num_classes=4,
+        widths=[8, 8, 8],
+        blocks=[{"op": "nonlocal", "stage": 3, "index": 0, "options": {"mode": "dot_product"}}],
+    ).eval()
     with torch.no_grad(), nlviz.capture(m) as rec:
         m(torch.randn(1, 3, 2, 16, 16))
     block = rec.blocks[0]

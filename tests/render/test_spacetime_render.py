@@ -20,8 +20,16 @@ QG, KG = (4, 8, 8), (4, 4, 4)  # key grid subsampled 2×2: key stride 4 px, quer
 
 def make_aff(weights: torch.Tensor, queries, kind: str = "softmax", normalized: bool = True) -> Affinity:
     geo = AffinityGeometry(GridGeometry((T, H, W), QG), GridGeometry((T, H, W), KG))
-    return Affinity(weights=weights, queries=torch.tensor(queries), query_grid=QG, key_grid=KG,
-                    normalized=normalized, kind=kind, geometry=geo, block="blk")
+    return Affinity(
+        weights=weights,
+        queries=torch.tensor(queries),
+        query_grid=QG,
+        key_grid=KG,
+        normalized=normalized,
+        kind=kind,
+        geometry=geo,
+        block="blk",
+    )
 
 
 @pytest.fixture
@@ -62,8 +70,9 @@ def test_arrow_endpoints_sit_at_the_key_cell_centers(frames, aff):
         assert ex == pytest.approx(grid.gap + c * (pw + grid.gap) + (cx + 0.5) * 4 - 0.5)
     qt, qy, qx = 2, 0, 7  # query cell, stride 2: center (qy·2 + 0.5, qx·2 + 0.5) = (0.5, 14.5)
     cy, cx = qy * 2 + 0.5, qx * 2 + 0.5
-    assert arrows.start == pytest.approx([grid.header + (cy + 0.5) * 4 - 0.5,
-                                          grid.gap + qt * (pw + grid.gap) + (cx + 0.5) * 4 - 0.5])
+    assert arrows.start == pytest.approx(
+        [grid.header + (cy + 0.5) * 4 - 0.5, grid.gap + qt * (pw + grid.gap) + (cx + 0.5) * 4 - 0.5]
+    )
 
 
 def test_plotly_arrows_are_a_few_traces_with_the_same_endpoints(frames, aff):

@@ -42,8 +42,15 @@ def test_odd_sizes_are_refused(tmp_path):
 def test_video_frames_one_per_input_frame_with_even_size():
     t, h, w = 3, 12, 12
     geo = AffinityGeometry(GridGeometry((t, h, w), (t, 3, 3)), GridGeometry((t, h, w), (t, 3, 3)))
-    aff = Affinity(weights=torch.rand(1, 1, 2, t, 3, 3), queries=torch.tensor([[0, 0, 0], [2, 1, 1]]),
-                   query_grid=(t, 3, 3), key_grid=(t, 3, 3), normalized=True, kind="softmax", geometry=geo)
+    aff = Affinity(
+        weights=torch.rand(1, 1, 2, t, 3, 3),
+        queries=torch.tensor([[0, 0, 0], [2, 1, 1]]),
+        query_grid=(t, 3, 3),
+        key_grid=(t, 3, 3),
+        normalized=True,
+        kind="softmax",
+        geometry=geo,
+    )
     frames = np.zeros((t, h, w, 3), np.uint8)
     scenes = [make_scene(frames, aff, i) for i in range(2)]
     out = video_frames(scenes, title="x", panel_size=30)

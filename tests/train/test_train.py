@@ -18,14 +18,30 @@ from nlviz.train import TrainConfig, evaluate, train
 from nlviz.train.loop import build, lr_factor, make_optimizer
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = {"widths": [4, 8, 8], "depths": [1, 1, 1], "coords": True,
-        "blocks": [{"op": "nonlocal", "stage": 3, "index": 0, "options": {"zero_init": False}}]}
+TINY = {
+    "widths": [4, 8, 8],
+    "depths": [1, 1, 1],
+    "coords": True,
+    "blocks": [{"op": "nonlocal", "stage": 3, "index": 0, "options": {"zero_init": False}}],
+}
 TASK = {"frames": 4, "size": 16, "radius": 2, "cue_frames": 1, "probe_frames": 2}
 
 
 def _cfg(tmp_path, **kw):
-    base = dict(name="tiny", arch="tiny_c2d", args=TINY, task="spacetime", task_params=TASK, steps=20, batch_size=8,
-                lr=3e-3, warmup=2, eval_num=16, out=str(tmp_path), threads=1)
+    base = dict(
+        name="tiny",
+        arch="tiny_c2d",
+        args=TINY,
+        task="spacetime",
+        task_params=TASK,
+        steps=20,
+        batch_size=8,
+        lr=3e-3,
+        warmup=2,
+        eval_num=16,
+        out=str(tmp_path),
+        threads=1,
+    )
     return TrainConfig(**{**base, **kw})
 
 
@@ -43,8 +59,21 @@ def test_smoke_run_lowers_loss_and_checkpoint_round_trips(tmp_path):
     trained = build(cfg)[0]
     trained.load_state_dict(load_file(str(tmp_path / "tiny.safetensors")))
     torch.testing.assert_close(loaded(x), trained.eval()(x), rtol=0, atol=0)
-    for key in ("arch", "args", "operator", "classes", "input", "data", "seed", "metrics", "params", "flops",
-                "training_time_s", "code_version", "train_config"):
+    for key in (
+        "arch",
+        "args",
+        "operator",
+        "classes",
+        "input",
+        "data",
+        "seed",
+        "metrics",
+        "params",
+        "flops",
+        "training_time_s",
+        "code_version",
+        "train_config",
+    ):
         assert key in card
     assert card["operator"] == "nonlocal" and card["metrics"]["eval_num"] == 16
     assert card["metrics"]["top1"] == evaluate(loaded, task, seed=cfg.eval_seed, num=16)["top1"]
@@ -124,9 +153,26 @@ def test_ddp_two_processes_equal_one_process_with_accumulation(tmp_path):
     cfg_path.write_text(json.dumps(_cfg(tmp_path / "ddp", steps=4).to_dict()))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
-         "-m", "nlviz.cli.main", "train", "--config", str(cfg_path), "--quiet"],
-        capture_output=True, text=True, env=env, timeout=300, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29517",
+            "-m",
+            "nlviz.cli.main",
+            "train",
+            "--config",
+            str(cfg_path),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     w1 = load_file(str(tmp_path / "one/tiny.safetensors"))
@@ -164,7 +210,25 @@ def test_cli_trains_with_the_default_config(tmp_path):
     from nlviz.models import ARCHS
 
     assert TrainConfig().arch in ARCHS
-    subprocess.run([sys.executable, "-m", "nlviz.cli.main", "train", "--steps", "2", "--batch-size", "4",
-                    "--eval-num", "4", "--threads", "1", "--out", str(tmp_path), "--quiet"], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nlviz.cli.main",
+            "train",
+            "--steps",
+            "2",
+            "--batch-size",
+            "4",
+            "--eval-num",
+            "4",
+            "--threads",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ],
+        check=True,
+    )
     model = nlviz.load_model(tmp_path / "model.json")
     assert model.card["arch"] == "tiny_c2d" and model.card["train_config"]["steps"] == 2

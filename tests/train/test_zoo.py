@@ -34,8 +34,9 @@ def test_checkpoint_reproduces_its_card(card):
 
 
 def test_models_json_lists_the_zoo():
-    out = subprocess.run([sys.executable, "-m", "nlviz.cli.main", "models", "--json"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "nlviz.cli.main", "models", "--json"], capture_output=True, text=True, check=True
+    ).stdout
     rows = json.loads(out)
     assert {r["name"] for r in rows} == {c["name"] for c in CARDS}
     for r in rows:
@@ -46,8 +47,16 @@ def test_models_json_lists_the_zoo():
 # Models whose operator spans the task's distance must beat their task's no-operator baseline by ≥15 points
 # (issue 3). Per-frame operators on video (st_bat2d, st_sb) cannot link frames and are reported as they are.
 MUST_BEAT = {
-    "spacetime": ["st_nl_gaussian", "st_nl_embedded", "st_nl_dot", "st_nl_concat", "st_cgnl_dot", "st_cgnl_gauss",
-                  "st_bat3d", "st_sb_nl"],
+    "spacetime": [
+        "st_nl_gaussian",
+        "st_nl_embedded",
+        "st_nl_dot",
+        "st_nl_concat",
+        "st_cgnl_dot",
+        "st_cgnl_gauss",
+        "st_bat3d",
+        "st_sb_nl",
+    ],
     "image": ["im_nl", "im_cgnl", "im_bat", "im_sb"],
 }
 BY_NAME = {c["name"]: c for c in CARDS}

@@ -37,9 +37,13 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     from nlviz.models.alexhex7 import load_alexhex7_state_dict
 
     mode, mode_from = resolve_variant(
-        NAME, variant, ckpt, from_keys=_mode_from_keys(ckpt),
+        NAME,
+        variant,
+        ckpt,
+        from_keys=_mode_from_keys(ckpt),
         name_hints={"dot_product": r"dot[-_]?prod", "embedded_gaussian": r"embedded"},
-        default="embedded_gaussian", choices=list(VARIANTS),
+        default="embedded_gaussian",
+        choices=list(VARIANTS),
     )
     try:
         state = load_alexhex7_state_dict(ckpt.state)
@@ -80,8 +84,11 @@ LAYOUT = Layout(
     name=NAME,
     summary="AlexHex7/Non-local_pytorch MNIST network (conv_1..3, nl_1, nl_2, fc), any of its four blocks",
     patterns=(
-        r"conv_[123]\.0\.(weight|bias)", rf"conv_[123]\.1\.{_BN}", r"fc\.[03]\.(weight|bias)",
-        r"nl_[12]\.(theta|phi(\.0)?|g(\.0)?|W(\.0)?)\.(weight|bias)", rf"nl_[12]\.W\.1\.{_BN}",
+        r"conv_[123]\.0\.(weight|bias)",
+        rf"conv_[123]\.1\.{_BN}",
+        r"fc\.[03]\.(weight|bias)",
+        r"nl_[12]\.(theta|phi(\.0)?|g(\.0)?|W(\.0)?)\.(weight|bias)",
+        rf"nl_[12]\.W\.1\.{_BN}",
         r"nl_[12]\.concat_project\.0\.weight",
     ),
     specific=(r"nl_[12]\..+",),

@@ -127,7 +127,9 @@ def tpgz_rules(conv: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
     """Both-way rules (:func:`two_way`) of the plain non-local block of the CGNL and BAT repositories
     (``SpatialNL``, ``NonLocal``): convs ``t, p, g, z`` (our θ, φ, g, W_z) with entries ``conv`` (``"weight"``,
     or ``"<p>"`` when they have biases) and the BN ``bn`` after W_z (our ``norm``)."""
-    convs = [(f"{t}.{conv}", f"{ours}.{conv}") for t, ours in (("t", "theta"), ("p", "phi"), ("g", "g"), ("z", "conv_out"))]
+    convs = [
+        (f"{t}.{conv}", f"{ours}.{conv}") for t, ours in (("t", "theta"), ("p", "phi"), ("g", "g"), ("z", "conv_out"))
+    ]
     return two_way([*convs, ("bn.<bn>", "norm.<bn>")])
 
 

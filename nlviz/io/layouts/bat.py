@@ -68,7 +68,9 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
         "conventions": {
             "blocks": kinds,
             "transform": f"BA-Transform, k={first.get('groups')} groups, s={first.get('block_size')}, sigmoid then "
-            "rows of P / columns of Q sum to 1, Kronecker upsampling" if first else "non-local (embedded gaussian)",
+            "rows of P / columns of Q sum to 1, Kronecker upsampling"
+            if first
+            else "non-local (embedded gaussian)",
             "scale": "none" if "nonlocal" not in kinds else "1/√C' before the softmax (nl blocks)",
             "placement": placement(specs),
             "zero_init": "none: BN γ=1 at init (BATBlock.init_modules); not the identity at start",

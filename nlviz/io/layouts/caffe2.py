@@ -95,7 +95,11 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     ours = rename_all(rest, _RULES, NAME)
     if "fc.weight" in ours:
         ours["fc.weight"] = ours["fc.weight"].reshape(ours["fc.weight"].shape[0], -1)
-    affine = [_complete_bn(ours, k.removesuffix(".weight")) for k in list(ours) if re.search(r"(bn\d?|downsample\.1)\.weight$", k)]
+    affine = [
+        _complete_bn(ours, k.removesuffix(".weight"))
+        for k in list(ours)
+        if re.search(r"(bn\d?|downsample\.1)\.weight$", k)
+    ]
     if any(s == 3 for s, _ in blocks) and affine and all(affine):
         raise CheckpointError(
             f"{ckpt.path}: a frozen-BN (AffineNd) video-nonlocal-net model with res3 non-local blocks: those run "
@@ -122,8 +126,14 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
             "geometry": "conv1/pool1 temporal stride 1, pool1 without padding, pool2 2×1×1 after res2",
             "batchnorm": "frozen (AffineNd) layers loaded as BN with mean 0, var 1−eps" if any(affine) else "SpatialBN",
         },
-        "input": video_input(ckpt, 8, [0.45] * 3, [0.225] * 3, "8 frames every 8 (8x8) or 32 every 2 (32x2); "
-                             "short side 256, crop 224; (x - 114.75) / 57.375 on 0-255 pixels"),
+        "input": video_input(
+            ckpt,
+            8,
+            [0.45] * 3,
+            [0.225] * 3,
+            "8 frames every 8 (8x8) or 32 every 2 (32x2); "
+            "short side 256, crop 224; (x - 114.75) / 57.375 on 0-255 pixels",
+        ),
     }
     return Converted(arch, args, ours, card)
 

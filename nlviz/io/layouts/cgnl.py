@@ -59,7 +59,9 @@ def _groups(block: StateDict) -> int:
 def _op_index(ckpt: Checkpoint) -> int:
     found = {int(m[1] or m[3]) for k in ckpt.state if (m := re.fullmatch(_OP_KEYS, k))}
     if len(found) != 1:
-        raise CheckpointError(f"{ckpt.path}: expected one CGNL/NL block in layer3 (keys layer3.N.t/p/g/z), found {sorted(found)}")
+        raise CheckpointError(
+            f"{ckpt.path}: expected one CGNL/NL block in layer3 (keys layer3.N.t/p/g/z), found {sorted(found)}"
+        )
     return found.pop()
 
 
@@ -78,7 +80,11 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     if kind is None and variant == "nl":
         raise CheckpointError(f"{ckpt.path}: cgnl:nl asked for, but the block has GroupNorm keys (a CGNL block)")
     kernel, kernel_from = resolve_variant(
-        NAME, variant, ckpt, from_keys=kind, name_hints={"taylor": r"cgnlx|taylor", "dot": r"cgnl(?!x)"},
+        NAME,
+        variant,
+        ckpt,
+        from_keys=kind,
+        name_hints={"taylor": r"cgnlx|taylor", "dot": r"cgnl(?!x)"},
         choices=["dot", "taylor"],
     )
     if kernel == "nl":
@@ -115,7 +121,9 @@ def export(model: nn.Module) -> StateDict:
     """Our model → the repository's keys (block inserted into ``layer3``, later bottlenecks renumbered)."""
     ops = our_ops(model)
     if len(ops) != 1 or ops[0][0] != 3:
-        raise ValueError(f"the cgnl layout holds exactly one block in layer3; this model has {[(s, i) for s, i, _ in ops]}")
+        raise ValueError(
+            f"the cgnl layout holds exactly one block in layer3; this model has {[(s, i) for s, i, _ in ops]}"
+        )
     _, i, op = ops[0]
     out = {}
     for key, value in backbone_state(model).items():

@@ -122,8 +122,13 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     mode, mode_from = "none", "no non-local blocks in the checkpoint"
     if blocks:
         mode, mode_from = resolve_variant(
-            NAME, variant, ckpt, from_keys=_mode_from_keys(blocks), text_hints=_TEXT_HINTS,
-            name_hints=_NAME_HINTS, choices=["embedded_gaussian", "dot_product"],
+            NAME,
+            variant,
+            ckpt,
+            from_keys=_mode_from_keys(blocks),
+            text_hints=_TEXT_HINTS,
+            name_hints=_NAME_HINTS,
+            choices=["embedded_gaussian", "dot_product"],
         )
     stored_scale = config_value(text, "use_scale")
     use_scale = (stored_scale == "True") if stored_scale else scale_default
@@ -182,4 +187,3 @@ LAYOUT = Layout(
     build=build,
     export=export,
 )
-

@@ -58,10 +58,14 @@ def _pairs() -> list[tuple[str, str]]:
     for s in range(2, 6):
         res, layer = f"s{s}.pathway0_res<i>", f"layer{s - 1}.<i>"
         for letter, k in _CONV.items():
-            pairs += [(f"{res}.branch2.{letter}.weight", f"{layer}.conv{k}.weight"),
-                      (f"{res}.branch2.{letter}_bn.<bn>", f"{layer}.bn{k}.<bn>")]  # fmt: skip
-        pairs += [(f"{res}.branch1.weight", f"{layer}.downsample.0.weight"),
-                  (f"{res}.branch1_bn.<bn>", f"{layer}.downsample.1.<bn>")]  # fmt: skip
+            pairs += [
+                (f"{res}.branch2.{letter}.weight", f"{layer}.conv{k}.weight"),
+                (f"{res}.branch2.{letter}_bn.<bn>", f"{layer}.bn{k}.<bn>"),
+            ]
+        pairs += [
+            (f"{res}.branch1.weight", f"{layer}.downsample.0.weight"),
+            (f"{res}.branch1_bn.<bn>", f"{layer}.downsample.1.<bn>"),
+        ]
     return pairs
 
 
@@ -69,7 +73,10 @@ _RULES, _INVERSE = two_way(_pairs())
 
 
 def nonlocal_specs(
-    blocks: dict[tuple[int, int], StateDict], mode: str, pool: str, use_scale: bool,
+    blocks: dict[tuple[int, int], StateDict],
+    mode: str,
+    pool: str,
+    use_scale: bool,
     name: str = "s{res}.pathway0_nonlocal{i}",
 ) -> tuple[list[dict[str, Any]], StateDict]:
     """Block specs and our weights for SlowFast/Caffe2 blocks keyed by (res stage 3/4, index); ``name`` formats
@@ -100,12 +107,23 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     arch, args = video_r50_arch(ckpt, ours)
     inflate = args.get("inflate") or [[0] * 3, [0] * 4, [0] * 6, [0] * 3]
     slow = args.get("stem_kernel_t", 1) == 1 and not any(inflate[0] + inflate[1]) and all(inflate[2] + inflate[3])
-    model_arch = (config_value(ckpt.text, "ARCH") or ("slow" if slow else "i3d" if arch == "r50_i3d" else "c2d")).lower()
-    geometry = {"conv1_stride_t": 1, "pool1_stride_t": 1, "pool1_padding": 1,
-                "pool2": model_arch in ("i3d", "c2d"), "dropout": 0.5}
+    model_arch = (
+        config_value(ckpt.text, "ARCH") or ("slow" if slow else "i3d" if arch == "r50_i3d" else "c2d")
+    ).lower()
+    geometry = {
+        "conv1_stride_t": 1,
+        "pool1_stride_t": 1,
+        "pool1_padding": 1,
+        "pool2": model_arch in ("i3d", "c2d"),
+        "dropout": 0.5,
+    }
     inst, inst_from = resolve_variant(
-        NAME, variant, ckpt, text_hints={v: rf"INSTANTIATION:\s*{v}\b" for v in VARIANTS},
-        default="softmax", choices=list(VARIANTS),
+        NAME,
+        variant,
+        ckpt,
+        text_hints={v: rf"INSTANTIATION:\s*{v}\b" for v in VARIANTS},
+        default="softmax",
+        choices=list(VARIANTS),
     )
     specs, nl_state = nonlocal_specs(blocks, MODE[inst], "before_conv", inst == "softmax")
     ours.update(nl_state)
@@ -120,8 +138,14 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
             "geometry": {k: args[k] for k in ("conv1_stride_t", "pool1_stride_t", "pool1_padding", "pool2")},
             "head": "SlowFast's head applies softmax in eval; nlviz forward returns logits",
         },
-        "input": video_input(ckpt, 8, [0.45] * 3, [0.225] * 3, "DATA.NUM_FRAMES frames every DATA.SAMPLING_RATE "
-                             "(8x8), short side 256, center crop 224 (SlowFast tests at 256)"),
+        "input": video_input(
+            ckpt,
+            8,
+            [0.45] * 3,
+            [0.225] * 3,
+            "DATA.NUM_FRAMES frames every DATA.SAMPLING_RATE "
+            "(8x8), short side 256, center crop 224 (SlowFast tests at 256)",
+        ),
     }
     return Converted(arch, args, ours, card)
 

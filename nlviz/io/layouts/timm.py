@@ -50,8 +50,16 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
         ours = convert_block(block, "timm", f"{prefix}.attn")
         state.update({f"{prefix}.attn.{k}": v for k, v in ours.items()})
         p = ours["conv_p.weight"]
-        attn = {"op": "bat", "options": {"block_size": int(p.shape[2]), "groups": int(p.shape[1]),
-                                         "normalize": "sigmoid", "bias": False, "dropout": 0.2}}  # fmt: skip
+        attn = {
+            "op": "bat",
+            "options": {
+                "block_size": int(p.shape[2]),
+                "groups": int(p.shape[1]),
+                "normalize": "sigmoid",
+                "bias": False,
+                "dropout": 0.2,
+            },
+        }
     fc = state.get("head.fc.weight")
     args = {"num_classes": int(fc.shape[0]) if fc is not None else 1000, "attn": attn}
     options = (attn or {}).get("options", {})
@@ -59,7 +67,8 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
         "conventions": {
             "transform": f"BA-Transform (timm BatNonLocalAttn), k={options.get('groups')} groups, "
             f"s={options.get('block_size')}, sigmoid then rows of P / columns of Q sum to 1, Kronecker upsampling"
-            if attn else "no operator blocks (timm resnext26ts)",
+            if attn
+            else "no operator blocks (timm resnext26ts)",
             "scale": "none",
             "placement": "inside every bottleneck (stages.{s}.{i}.attn), after the grouped 3×3 conv, before "
             "conv3_1x1: in the residual branch, not after the add",

@@ -23,7 +23,12 @@ PATTERNS = (
     rf"layer\d\.\d+\.downsample\.1\.{BN}",
     r"fc\.(weight|bias)",
 )
-IMAGENET_INPUT = {"shape": [3, 224, 224], "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "channels": "RGB"}
+IMAGENET_INPUT = {
+    "shape": [3, 224, 224],
+    "mean": [0.485, 0.456, 0.406],
+    "std": [0.229, 0.224, 0.225],
+    "channels": "RGB",
+}
 
 
 def image_input(num_classes: int) -> dict:
@@ -34,7 +39,11 @@ def image_input(num_classes: int) -> dict:
 def image_args(ckpt: Checkpoint, state: StateDict, **extra: object) -> dict:
     """``r50_2d`` arguments (depth, classes) read from our-named weights."""
     fc = state.get("fc.weight")
-    return {"depth": image_resnet_depth(ckpt, state), "num_classes": int(fc.shape[0]) if fc is not None else 1000, **extra}
+    return {
+        "depth": image_resnet_depth(ckpt, state),
+        "num_classes": int(fc.shape[0]) if fc is not None else 1000,
+        **extra,
+    }
 
 
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
