@@ -10,9 +10,6 @@ import streamlit as st
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from nlviz import session
-from nlviz.data import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
-from nlviz.io.checkpoint import zoo_dir
-from nlviz.render.colormap import COLORMAPS
 
 
 @dataclass
@@ -81,7 +78,7 @@ def context(block_filter: Any = None) -> Context | None:
         st.file_uploader("checkpoint", accept_multiple_files=True, key="ckpt_upload", on_change=_on_ckpt_upload)
     if not names:
         st.warning(
-            f"No models with non-local operators found in {zoo_dir()} — run `make zoo` to "
+            f"No models with non-local operators found in {session.models.zoo_folder()} — run `make zoo` to "
             "train the zoo, set NLVIZ_CHECKPOINTS to a folder of checkpoints, or upload one (sidebar)."
         )
         return None
@@ -99,7 +96,7 @@ def context(block_filter: Any = None) -> Context | None:
         s.input_kind = kinds[0]
     kind = side.radio("input", kinds, key="input_kind", horizontal=True)
     if kind == "upload":
-        exts = [e.lstrip(".") for e in VIDEO_EXTENSIONS + IMAGE_EXTENSIONS]
+        exts = session.clips.media_extensions()
         side.file_uploader("video or image", type=exts, key="media_upload", on_change=_on_media_upload)
         if not s.media_path:
             st.info("Upload a video or an image in the sidebar (or choose another input).")
@@ -128,7 +125,7 @@ def _view_options(side: Any) -> None:
         st.slider("top-k arrows", 1, 100, key="k")
         st.selectbox("frames shown", ["all", 2, 3, 4, 6, 8], key="frames")
         st.selectbox("groups / heads", ["mean", "max"], key="groups")
-        st.selectbox("colormap", ["auto", *COLORMAPS], key="colormap")
+        st.selectbox("colormap", ["auto", *session.views.colormaps()], key="colormap")
         st.radio("color range", ["query", "fixed"], key="norm", horizontal=True)
         if st.session_state.norm == "fixed":
             st.number_input("vmin", key="vmin", format="%.4g")

@@ -6,7 +6,6 @@ import streamlit as st
 import widgets
 
 from nlviz import session
-from nlviz.render import block_stats_figure, profile_figure
 
 state.init()
 st.header("Analysis — every block over the whole clip")
@@ -24,12 +23,14 @@ st.caption(
 )
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(block_stats_figure(session.summary.chart_stats(rows)), key="block_stats", theme=None)
+    st.plotly_chart(session.figures.block_charts(rows), key="block_stats", theme=None)
 with right:
-    profiles = {r["block"]: r["temporal profile"] for r in rows}
-    st.plotly_chart(
-        profile_figure(profiles, title="mean temporal profile", ylabel="mass per key frame"), key="profiles", theme=None
-    )
+    st.plotly_chart(session.figures.block_profiles(rows), key="profiles", theme=None)
+point = state.point()
+mine = session.summary.block_rows(ctx.result, k=ctx.opts.k, queries=session.summary.query_cells(ctx.result, point))
+st.subheader(f"The selected query, pixel (t, y, x) = {point}: its cell in every block")
+st.dataframe([{k: v for k, v in r.items() if k != "temporal profile"} for r in mine], hide_index=True, key="query_rows")
+st.caption("The same numbers as the Explore page's per-query statistics (one query row per block, groups averaged).")
 st.subheader("On-object mass (synthetic clips: ground-truth masks)")
 if objects is None:
     st.info("This input has no ground-truth masks: choose a synthetic clip in the sidebar.")

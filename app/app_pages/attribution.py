@@ -5,7 +5,6 @@ import streamlit as st
 import widgets
 
 from nlviz import session
-from nlviz.render import compare_figure, heatmap_figure
 
 state.init()
 st.header("Attribution — attention vs. what the prediction depends on")
@@ -39,8 +38,8 @@ def panel() -> None:
         "difference."
     )
     size = ctx.opts.panel_size
-    st.plotly_chart(compare_figure(cview, panel_size=size), key="attr_fig", theme=None, width="content")
-    st.plotly_chart(heatmap_figure(pixels, panel_size=size), key="attr_pixels", theme=None, width="content")
+    st.plotly_chart(session.figures.comparison(cview, size), key="attr_fig", theme=None, width="content")
+    st.plotly_chart(session.figures.heatmaps(pixels, size), key="attr_pixels", theme=None, width="content")
 
 
 panel()

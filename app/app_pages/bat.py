@@ -5,7 +5,6 @@ import streamlit as st
 import widgets
 
 from nlviz import session
-from nlviz.render import bat_figure
 
 state.init()
 st.header("BA-Transform — P̃, Q̃ and the effective separable map")
@@ -30,7 +29,7 @@ st.markdown(
 def panel() -> None:
     view = widgets.query_view(ctx)
     bview, rows = session.views.bat(ctx.result, ctx.block, view.point, ctx.opts)
-    st.plotly_chart(bat_figure(bview), key="bat_fig", theme=None, width="content")
+    st.plotly_chart(session.figures.bat_matrices(bview), key="bat_fig", theme=None, width="content")
     st.subheader("Check per group: the effective map is the outer product of the outlined row and column")
     st.dataframe(rows, hide_index=True)
 

@@ -6,7 +6,6 @@ import streamlit as st
 import widgets
 
 from nlviz import session
-from nlviz.render import compare_figure
 
 state.init()
 st.header("Compare — one click, several operators")
@@ -43,7 +42,7 @@ def panel() -> None:
         entries.append((label, resources.result(name, ctx.lm.name, ctx.kind, ctx.arg), block))
     cview, _, rows = session.compare.compare(entries, view.point, ctx.opts)
     st.plotly_chart(
-        compare_figure(cview, panel_size=ctx.opts.panel_size), key="compare_fig", theme=None, width="content"
+        session.figures.comparison(cview, ctx.opts.panel_size), key="compare_fig", theme=None, width="content"
     )
     if rows:
         st.subheader("Where the variants disagree (each against the first row)")

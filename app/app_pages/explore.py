@@ -4,7 +4,7 @@ import state
 import streamlit as st
 import widgets
 
-from nlviz.render import arrow_figure, heatmap_figure, profile_figure
+from nlviz import session
 
 state.init()
 st.header("Explore — where does a position attend?")
@@ -24,12 +24,12 @@ def panel() -> None:
     if view.note:
         st.warning(view.note)
     size = ctx.opts.panel_size
-    st.plotly_chart(arrow_figure(view.scene, panel_size=size), key="arrows", theme=None, width="content")
+    st.plotly_chart(session.figures.arrows(view, size), key="arrows", theme=None, width="content")
     if st.toggle("interactive per-frame heatmaps (hover values; the strip above shows the same maps)", key="hover"):
-        st.plotly_chart(heatmap_figure(view.scene, panel_size=size), key="heatmaps", theme=None, width="content")
+        st.plotly_chart(session.figures.heatmaps(view, size), key="heatmaps", theme=None, width="content")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(profile_figure(view.profile, query_frame=view.query_key_frame), key="profile", theme=None)
+        st.plotly_chart(session.figures.profile(view), key="profile", theme=None)
     with right:
         st.subheader("Per-query statistics")
         st.dataframe([{"statistic": k, "value": v} for k, v in view.stats.items()], hide_index=True)

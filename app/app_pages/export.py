@@ -24,7 +24,7 @@ def panel() -> None:
         col.download_button(name, data, file_name=name, mime="image/png", on_click="ignore")
     cols[2].download_button(
         "view.json (top-k)",
-        session.exporting.json_view(ctx.result, view),
+        session.exporting.json_view(ctx.result, view, ctx.opts),
         file_name="view.json",
         mime="application/json",
         on_click="ignore",

@@ -2,7 +2,9 @@
 
 - per query, and averaged over a block: ``spatial_distance`` / ``temporal_distance`` (input pixels / frames),
   ``normalized_entropy``, ``topk_mass``, ``temporal_profile``, ``same_frame_mass``; ``query_stats``,
-  ``block_stats`` (chunked over all or sampled queries);
+  ``query_numbers`` / ``query_profile`` (one query's plain numbers, groups averaged: what every view shows),
+  ``block_stats`` (chunked over all or sampled queries), ``STAT_LABELS``;
+- ``received_weight``: the weight every key cell receives over many query rows;
 - ``query_independence`` / ``pairwise_js``: mean Jensen–Shannon divergence between rows of different queries;
 - ``on_object_mass`` / ``object_report``: attention mass on ground-truth objects (synthetic masks);
 - ``attention_rollout``: attention rollout across operator blocks for a few query rows, exact or top-k bounded;
@@ -30,6 +32,12 @@ _EXPORTS = {
     "same_frame_mass": "temporal",
     "other_frame_mass": "temporal",
     "query_stats": "summary",
+    "query_numbers": "summary",
+    "query_profile": "summary",
+    "STATS": "summary",
+    "STAT_LABELS": "summary",
+    "stat_label": "summary",
+    "received_weight": "received",
     "block_stats": "summary",
     "BlockStats": "summary",
     "iter_rows": "rows",

@@ -7,6 +7,9 @@ The statistics (each (B, G, Q); see their modules for the exact definitions):
   :mod:`.concentration`;
 - ``same_frame_mass`` (other-frame mass = 1 − it): :mod:`.temporal`.
 
+:func:`query_numbers` / :func:`query_profile` reduce them to the plain numbers of one query (groups averaged),
+:func:`block_stats` averages them over many queries of a recorded block; :data:`STAT_LABELS` says how each is shown.
+
 Unnormalized kinds (dot product, concatenation, linear contributions, Jacobians) are read as |w| / Σ|w|.
 """
 
@@ -25,6 +28,20 @@ from nlviz.analysis.temporal import same_frame_mass, temporal_profile
 from nlviz.ops.base import DEFAULT_MAX_BYTES, Affinity
 
 STATS = ("spatial_distance", "temporal_distance", "entropy", "topk_mass", "same_frame_mass")
+#: how each statistic is shown (every surface — app, export, report — uses these names and labels)
+STAT_LABELS = {
+    "spatial_distance": "mean spatial distance (input px)",
+    "temporal_distance": "mean temporal distance (input frames)",
+    "entropy": "normalized entropy (0 = one key, 1 = uniform)",
+    "topk_mass": "mass on the top-k keys",
+    "same_frame_mass": "mass in the query's own frame(s)",
+}
+
+
+def stat_label(name: str, k: int | None = None) -> str:
+    """The label of statistic ``name`` (top-k mass with its k filled in)."""
+    label = STAT_LABELS[name]
+    return label.replace("top-k", f"top-{k}") if k is not None else label
 
 
 def query_stats(aff: Affinity, *, k: int = 20) -> dict[str, Tensor]:
@@ -37,6 +54,28 @@ def query_stats(aff: Affinity, *, k: int = 20) -> dict[str, Tensor]:
         "topk_mass": topk_mass(aff, k),
         "same_frame_mass": same_frame_mass(aff),
     }
+
+
+def _reduce(v: Tensor, query: int, batch: int, group: int | None) -> float:
+    """One number of a (B, G, Q) statistic: query ``query`` of clip ``batch``, the mean over groups (NaN
+    groups skipped) or one ``group``."""
+    per_group = v[batch, :, query].to(torch.float64)  # (G,)
+    return float(per_group.nanmean() if group is None else per_group[group])
+
+
+def query_numbers(
+    aff: Affinity, query: int = 0, *, k: int = 20, batch: int = 0, group: int | None = None
+) -> dict[str, float]:
+    """The statistics of one query row as plain numbers: name → value, each the mean over the block's groups of
+    the per-group statistic (``group``: one group instead). NaN for an all-zero row. The numbers every view of a
+    single query shows (Explore, the exporter's JSON, the Analysis page's table for that query)."""
+    return {name: _reduce(v, query, batch, group) for name, v in query_stats(aff, k=k).items()}
+
+
+def query_profile(aff: Affinity, query: int = 0, *, batch: int = 0, group: int | None = None) -> Tensor:
+    """(T_k,) float64 temporal profile of one query row (mass per key frame), the mean over groups or one."""
+    p = temporal_profile(aff)[batch, :, query]  # (G, Tk)
+    return p.nanmean(0) if group is None else p[group]
 
 
 @dataclass
@@ -61,7 +100,9 @@ class BlockStats:
     profile: Tensor
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: every statistic averaged over batch and groups, plus the per-group means."""
+        """JSON-ready: every statistic averaged over batch and groups, plus the per-group means.
+
+        With one query and one clip, ``to_dict()[name] == query_numbers(...)[name]`` (groups averaged alike)."""
         out: dict[str, Any] = {
             "block": self.block,
             "kind": self.kind,

@@ -10,6 +10,7 @@ cv2 is imported on first read, not with this package.
 """
 
 from nlviz.data.clip import Clip
+from nlviz.data.encode import encode_mp4, png_bytes
 from nlviz.data.errors import InputError
 from nlviz.data.files import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, input_kind, list_frame_files
 from nlviz.data.folder import FolderDataset
@@ -25,7 +26,7 @@ from nlviz.data.synthetic import (
     make_task,
     task_from_recipe,
 )
-from nlviz.data.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize, resize_crop, to_tensor
+from nlviz.data.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize, resize_crop, to_channels, to_tensor
 from nlviz.data.video import read_clip, read_frames_folder, read_image, read_video
 
 # Importing the task modules registers them.
@@ -43,6 +44,8 @@ __all__ = [
     "TASKS",
     "VIDEO_EXTENSIONS",
     "Clip",
+    "encode_mp4",
+    "png_bytes",
     "FolderDataset",
     "Geometry",
     "ImageTask",
@@ -63,5 +66,6 @@ __all__ = [
     "resize_crop",
     "sample_indices",
     "task_from_recipe",
+    "to_channels",
     "to_tensor",
 ]

@@ -49,13 +49,14 @@ class Clip:
         return self.frames.shape[1:3]
 
     def to_tensor(self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> Tensor:
-        """The video-model input: float32 (1, 3, T, H, W), ``(x / 255 - mean) / std``."""
+        """The video-model input: float32 (1, C, T, H, W), ``(x / 255 - mean) / std``; C = len(mean) (3 = RGB,
+        1 = the frames' luma)."""
         return to_tensor(self.frames[None], mean, std)
 
     def image_tensor(
         self, t: int = 0, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD
     ) -> Tensor:
-        """The image-model input from frame ``t``: float32 (1, 3, H, W)."""
+        """The image-model input from frame ``t``: float32 (1, C, H, W), C = len(mean) as in :meth:`to_tensor`."""
         if not 0 <= t < self.num_frames:
             raise ValueError(f"t={t} outside the clip's {self.num_frames} frame(s)")
         return to_tensor(self.frames[t][None], mean, std)

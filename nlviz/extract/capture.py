@@ -109,6 +109,11 @@ def _named_ops(model: nn.Module) -> list[tuple[str, NonLocalOp, int]]:
     return [(name, op, int(is_per_frame(model, name))) for name, op in operator_blocks(model)]
 
 
+def block_names(model: nn.Module) -> list[str]:
+    """The module names of the operator blocks :func:`capture` records in ``model`` (module order)."""
+    return [name for name, _, _ in _named_ops(model)]
+
+
 @contextlib.contextmanager
 def capture(model: nn.Module, *, blocks: list[str] | None = None, clip: Any = None) -> Iterator[Recording]:
     """Record the operator blocks of ``model`` while inside the ``with`` (see the module docstring).

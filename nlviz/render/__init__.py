@@ -9,13 +9,13 @@ deterministic bytes) and plotly figures (``*_figure``: interactive). Both draw f
     heatmap_image(scene); heatmap_figure(scene)      # per-frame overlays, one shared color scale
     bat_image(bat_view(aff)); bat_figure(...)        # BA-Transform P, Q (, T) per group + effective map
     compare_image(compare_view([(label, scene), ...]))  # one query in several models/blocks + differences
-    profile_image({...}); block_stats_image({...})   # analysis plots from plain arrays / dicts
-    video_frames([scene, ...]) → files.write_mp4(...)  # H.264 through PyAV
+    profile_image({...}); block_stats_image({...})   # analysis plots from plain arrays / dicts (nlviz.analysis)
+    video_frames([scene, ...])                       # heatmap-video frames (nlviz.data.encode_mp4 writes them)
 
 Modules: ``scene`` (what a view shows), ``layout`` (panels ↔ pixels), ``colormap`` and ``scale`` (colors and
-what they mean), ``arrows``, ``spacetime``, ``heatmap``, ``bat``, ``compare``, ``plots`` + ``chart``, ``video``,
-``queries`` (ViewSpec queries → cells), ``data`` (JSON/NPZ payloads), ``files`` (atomic, reproducible writes).
-Nothing here imports plotly or cv2 until a function needs it.
+what they mean), ``arrows``, ``spacetime``, ``heatmap``, ``bat``, ``compare``, ``plots`` + ``chart``, ``video``.
+Render only draws what it is given: statistics come from :mod:`nlviz.analysis`, files are written by
+:mod:`nlviz.export`. Nothing here imports plotly or cv2 until a function needs it.
 """
 
 from __future__ import annotations
@@ -41,13 +41,11 @@ _LAZY = {
     "compare_view": "nlviz.render.compare",
     "compare_image": "nlviz.render.compare",
     "compare_figure": "nlviz.render.compare",
-    "temporal_profile": "nlviz.render.plots",
     "profile_image": "nlviz.render.plots",
     "profile_figure": "nlviz.render.plots",
     "block_stats_image": "nlviz.render.plots",
     "block_stats_figure": "nlviz.render.plots",
     "video_frames": "nlviz.render.video",
-    "encode_mp4": "nlviz.render.video",
 }
 
 

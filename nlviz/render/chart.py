@@ -50,8 +50,10 @@ class ChartArea:
 
 
 def y_range(values: np.ndarray) -> tuple[float, float]:
-    lo = min(0.0, float(np.nanmin(values))) if values.size else 0.0
-    hi = max(0.0, float(np.nanmax(values))) if values.size else 1.0
+    """[ymin, ymax] covering 0 and the finite values (NaN = undefined points, e.g. an all-zero row)."""
+    values = values[np.isfinite(values)]
+    lo = min(0.0, float(values.min())) if values.size else 0.0
+    hi = max(0.0, float(values.max())) if values.size else 1.0
     if hi <= lo:
         hi = lo + 1.0
     return lo, hi + 0.05 * (hi - lo)
@@ -115,8 +117,10 @@ def line_chart(
             cv2.line(img, (x, y), (x, min(y + 3, area.y1 - 1)), (230, 20, 20), 1)
     for k, (name, ys) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
-        pts = np.array([[area.x(i) * 16, area.y(v) * 16] for i, v in enumerate(np.asarray(ys, float))]).round()
-        cv2.polylines(img, [pts.astype(np.int32)], False, color, 2, cv2.LINE_AA, 4)
+        ys = np.asarray(ys, float)
+        pts = np.array([[area.x(i) * 16, area.y(v) * 16] for i, v in enumerate(ys) if np.isfinite(v)]).round()
+        if len(pts):
+            cv2.polylines(img, [pts.astype(np.int32)], False, color, 2, cv2.LINE_AA, 4)
         for p in pts.astype(int):
             cv2.circle(img, (int(p[0]), int(p[1])), 3 * 16, color, -1, cv2.LINE_AA, 4)
         ly = area.y0 + 10 + 15 * k
@@ -136,6 +140,8 @@ def bar_chart(
     img, area = axes(width, height, len(names), y_range(v), names, title, xlabel)
     half = max(2, int((area.x1 - area.x0) / max(len(names), 1) * 0.3))
     for i, val in enumerate(v):
+        if not np.isfinite(val):  # undefined (e.g. every query row all zero): no bar
+            continue
         cx = int(round(area.x(i)))
         ya, yb = sorted((int(round(area.y(0.0))), int(round(area.y(val)))))
         cv2.rectangle(img, (cx - half, ya), (cx + half, yb), PALETTE[i % len(PALETTE)], -1)

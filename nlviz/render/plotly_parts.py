@@ -25,7 +25,7 @@ def go() -> Any:
 
 def png_data_uri(image: np.ndarray) -> str:
     """RGB uint8 image → ``data:image/png;base64,...`` (deterministic bytes)."""
-    from nlviz.render.files import png_bytes
+    from nlviz.data.encode import png_bytes
 
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 

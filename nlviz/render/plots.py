@@ -2,8 +2,7 @@
 
 They take plain arrays and dicts, so any analysis code can feed them:
 
-- ``profiles``: {series name: (Tk,) weight mass per key frame}; :func:`temporal_profile` computes it from an
-  Affinity (the row summed over Hk, Wk: for a softmax row the shares sum to 1 over frames);
+- ``profiles``: {series name: (Tk,) mass per key frame}, e.g. from :func:`nlviz.analysis.query_profile`;
 - ``stats``: {block: {metric: value}}, e.g. {"layer3.0.nl": {"distance (px)": 9.1, "entropy (nats)": 3.2}}.
 
 ``*_image`` (OpenCV) and ``*_figure`` (plotly) show the same numbers.
@@ -15,18 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from nlviz.ops.base import Affinity
 from nlviz.render import chart, plotly_parts
 from nlviz.render.layout import stack
-from nlviz.render.scene import query_row
-
-
-def temporal_profile(aff: Affinity, groups: str | int = "mean", batch: int = 0) -> np.ndarray:
-    """(Q, Tk): each query's row summed over the key cells of every key frame (groups reduced first)."""
-    q = aff.weights.shape[2]
-    if q == 0:
-        return np.zeros((0, aff.key_grid[0]))
-    return np.stack([query_row(aff, i, groups, batch).sum((-2, -1)) for i in range(q)])
 
 
 def _rgb(c: tuple[int, int, int]) -> str:
@@ -37,12 +26,12 @@ def profile_image(
     profiles: dict[str, np.ndarray],
     *,
     title: str = "temporal profile",
-    ylabel: str = "weight per key frame",
+    ylabel: str = "mass per key frame",
     query_frame: int | None = None,
     width: int = 560,
     height: int = 260,
 ) -> np.ndarray:
-    """Line chart of weight per key frame, one line per series; a dashed line marks ``query_frame``."""
+    """Line chart of mass per key frame, one line per series; a dashed line marks ``query_frame``."""
     n = len(next(iter(profiles.values()))) if profiles else 0
     img, _ = chart.line_chart(
         profiles,
@@ -60,7 +49,7 @@ def profile_figure(
     profiles: dict[str, np.ndarray],
     *,
     title: str = "temporal profile",
-    ylabel: str = "weight per key frame",
+    ylabel: str = "mass per key frame",
     query_frame: int | None = None,
 ) -> Any:
     go = plotly_parts.go()
@@ -127,25 +116,3 @@ def block_stats_figure(stats: dict[str, dict[str, float]]) -> Any:
         fig.update_yaxes(title_text=m, row=r, col=1)
     fig.update_layout(showlegend=False, plot_bgcolor="white", width=560, height=260 * len(metrics) + 60)
     return fig
-
-
-def scene_stats(scene: Any) -> dict[str, float]:
-    """Distances and entropy of one query's row, with p = |w| / Σ|w| over the key cells:
-
-    ``spatial distance (px)`` = Σ p·‖key center − query center‖ in model-input pixels (y, x);
-    ``temporal distance (frames)`` = Σ p·|Δt| in model-input frames; ``entropy (nats)`` = −Σ p log p.
-    """
-    from nlviz.ops.base import all_queries
-
-    w = np.abs(scene.weights).ravel()
-    total = w.sum()
-    p = w / total if total > 0 else np.full_like(w, 1.0 / max(w.size, 1))
-    centers = scene.geometry.key.cell_center(all_queries(scene.weights.shape).numpy())  # (N, 3) t, y, x
-    q = scene.query_center
-    spatial = np.hypot(centers[:, 1] - q[1], centers[:, 2] - q[2])
-    nz = p > 0
-    return {
-        "spatial distance (px)": float((p * spatial).sum()),
-        "temporal distance (frames)": float((p * np.abs(centers[:, 0] - q[0])).sum()),
-        "entropy (nats)": float(-(p[nz] * np.log(p[nz])).sum()),
-    }

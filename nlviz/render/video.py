@@ -1,15 +1,12 @@
-"""Heatmap videos: every model-input frame with the queries' weights overlaid, encoded as H.264 MP4.
+"""Heatmap videos: every model-input frame with the queries' weights overlaid, as a list of images.
 
 Frame f of the video shows, for each query (side by side), input frame f with that query's row in the key
 frame that covers f, on the query's color scale (shared by all frames of the video); the query cell is
-outlined in the frames it covers. Encoding uses PyAV (libx264, yuv420p — what browsers play; OpenCV's mp4v
-does not play in browsers), so width and height are padded to even numbers.
+outlined in the frames it covers. Width and height are padded to even numbers, so the frames can be encoded
+as H.264 yuv420p (:func:`nlviz.data.encode_mp4`; the exporter writes them with ``write_mp4``).
 """
 
 from __future__ import annotations
-
-from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 
@@ -49,27 +46,3 @@ def video_frames(
     hh = max(i.shape[0] for i in out)
     ww = max(i.shape[1] for i in out)
     return [pad_to(i, hh + hh % 2, ww + ww % 2) for i in out]
-
-
-def encode_mp4(frames: list[np.ndarray], path: str | Path, fps: float = 4.0, crf: int = 20) -> Path:
-    """Write RGB uint8 frames (equal, even sizes) as H.264 (libx264, yuv420p) MP4 at ``fps``."""
-    import av
-
-    if not frames:
-        raise ValueError("encode_mp4: no frames")
-    h, w = frames[0].shape[:2]
-    if h % 2 or w % 2:
-        raise ValueError(f"H.264 yuv420p needs even width and height, got {w}×{h}")
-    rate = Fraction(fps).limit_denominator(1001)
-    with av.open(str(path), mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=rate)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
-        for image in frames:
-            if image.shape[:2] != (h, w):
-                raise ValueError(f"encode_mp4: frame of size {image.shape[:2]} differs from the first {(h, w)}")
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return Path(path)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from nlviz.render.job import LoadedModel
+from nlviz.run import LoadedModel
 from nlviz.session.models import UploadError, _write, digest, safe_filename, upload_dir
 
 #: uploaded videos/images larger than this are refused (bytes)
@@ -30,6 +30,13 @@ MAX_SIDE = 4096
 SAMPLE_TASK = {"frames": 16, "size": 64, "radius": 6, "colors": 4, "cue_frames": 4, "probe_frames": 8}
 SAMPLE_PAD = 16  # background columns added on each side (the video is 64×96)
 INPUT_KINDS = ("synthetic", "sample video", "upload")
+
+
+def media_extensions() -> list[str]:
+    """File extensions (without the dot) of the videos and images an upload may be."""
+    from nlviz.data import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    return [e.lstrip(".") for e in VIDEO_EXTENSIONS + IMAGE_EXTENSIONS]
 
 
 @dataclass
@@ -93,7 +100,7 @@ def sample_video_path(index: int = 0) -> Path:
     """An H.264 MP4 of a synthetic scene (64×96 px, 16 frames), written once per index."""
     from nlviz.data import make_task
     from nlviz.data.synthetic import BACKGROUND
-    from nlviz.render.files import write_mp4
+    from nlviz.export.files import write_mp4
 
     path = upload_dir() / "samples" / f"sample_{index}.mp4"
     if not path.exists():

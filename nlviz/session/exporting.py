@@ -1,5 +1,5 @@
 """Export the current view: the ViewSpec that reproduces it with ``nlviz export``, the files the exporter writes
-for it (PNG / MP4 / HTML / JSON, through :func:`nlviz.render.job.render_input` — the batch exporter's own code),
+for it (PNG / MP4 / HTML / JSON, through :func:`nlviz.export.job.render_input` — the batch exporter's own code),
 and instant PNG/JSON bytes of the view on screen.
 
 The spec names the model (zoo name or checkpoint path), the one block, the query as an explicit *cell* of that
@@ -19,7 +19,7 @@ from nlviz.session.views import QueryView, ViewOptions
 
 def view_spec(result: Result, block: str, point: Any, opts: ViewOptions, formats: list[str] | tuple[str, ...]) -> Any:
     """The ViewSpec of the view of ``point`` on ``block`` (see the module docstring)."""
-    from nlviz.viewspec import ViewSpec
+    from nlviz.export.viewspec import ViewSpec
 
     lm = result.model
     cell = query_cell(result, block, point)
@@ -65,7 +65,7 @@ def export(
     result: Result, block: str, point: Any, opts: ViewOptions, formats: list[str], out_dir: str | Path
 ) -> list[Path]:
     """Write the view's files into ``out_dir/<input id>/`` with the batch exporter; returns their paths."""
-    from nlviz.render.job import render_input
+    from nlviz.export.job import render_input
 
     if not formats:
         raise ValueError("choose at least one format to export (png, mp4, html, json)")
@@ -78,8 +78,8 @@ def export(
 
 def png_views(view: QueryView, opts: ViewOptions) -> dict[str, bytes]:
     """PNG bytes of the arrow plot and the heatmaps of the view on screen (OpenCV back end)."""
+    from nlviz.data import png_bytes
     from nlviz.render import arrow_image, heatmap_image
-    from nlviz.render.files import png_bytes
 
     size = max(16, opts.panel_size)
     return {
@@ -88,11 +88,20 @@ def png_views(view: QueryView, opts: ViewOptions) -> dict[str, bytes]:
     }
 
 
-def json_view(result: Result, view: QueryView) -> str:
-    """The exporter's JSON record (top-k, centers, profile ...) of the view on screen."""
-    from nlviz.render.data import affinity_record
-    from nlviz.render.files import json_text
+def json_view(result: Result, view: QueryView, opts: ViewOptions | None = None) -> str:
+    """The exporter's JSON record (top-k, centers, statistics, profile ...) of the view on screen."""
+    from nlviz.export.files import json_text
+    from nlviz.export.records import affinity_record
+    from nlviz.session.views import stat_group
 
-    return json_text(
-        affinity_record(view.aff, [view.scene], model=result.model.name, block=view.block, input=result.data.source)
+    opts = opts or ViewOptions()
+    record = affinity_record(
+        view.aff,
+        [view.scene],
+        k=opts.k,
+        group=stat_group(opts),
+        model=result.model.name,
+        block=view.block,
+        input=result.data.source,
     )
+    return json_text(record)

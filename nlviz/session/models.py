@@ -1,8 +1,8 @@
 """Models for an interactive session: the zoo list, the default choice, and loading by name or from uploads.
 
-A loaded model is a :class:`nlviz.render.job.LoadedModel` (the model in eval mode plus what reading inputs for
-it needs: frames, size, normalization, synthetic task, data seed, operator blocks) — the same record the batch
-exporter uses, so a view shown in the app and the files ``nlviz export`` writes see the same inputs.
+A loaded model is a :class:`nlviz.run.LoadedModel` (the model in eval mode plus what reading inputs for it
+needs: its input spec, synthetic task, data seed, operator blocks) — the same record the batch exporter uses, so
+a view shown in the app and the files ``nlviz export`` writes see the same inputs.
 
 Uploaded checkpoints are written to a private folder and read only through :func:`nlviz.load_model`
 (safetensors, or ``torch.load(weights_only=True)``): nothing in an uploaded file is executed. Any problem —
@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from nlviz.render.job import LoadedModel
+from nlviz.run import LoadedModel
 
 #: the model the app opens on when it exists
 DEFAULT_MODEL = "st_nl_embedded"
@@ -63,6 +63,13 @@ def zoo_models() -> list[dict[str, Any]]:
     return [c | {"operator": c.get("operator", "none")} for c in zoo_cards()]
 
 
+def zoo_folder() -> Path:
+    """The folder the zoo is read from (``checkpoints/`` or ``NLVIZ_CHECKPOINTS``)."""
+    from nlviz.io.checkpoint import zoo_dir
+
+    return zoo_dir()
+
+
 def default_model(cards: list[dict[str, Any]]) -> str | None:
     """``st_nl_embedded`` if present, else the first model with a non-local operator, else the first; None if
     the zoo is empty."""
@@ -76,12 +83,11 @@ def default_model(cards: list[dict[str, Any]]) -> str | None:
 def describe(name: str, model: Any) -> LoadedModel:
     """The LoadedModel of a model (every operator block selected); a model without operator blocks raises a
     ValueError that says so."""
-    from nlviz.render.job import describe_model
-    from nlviz.viewspec import ViewSpec
+    from nlviz import run
 
-    lm = describe_model(name, model, ViewSpec())
-    if lm.size is None:
-        lm.size = FALLBACK_SIZE
+    lm = run.describe(name, model)
+    if lm.size is None:  # the card records no input size: read inputs at a common ImageNet size
+        lm.spec = lm.spec.override(size=FALLBACK_SIZE)
     return lm
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from nlviz.render.job import LoadedModel
+from nlviz.run import LoadedModel
 from nlviz.session.clips import ClipData
 
 
@@ -105,32 +105,18 @@ class Result:
 
     def model_input(self) -> torch.Tensor:
         """The tensor the model was called with (recomputed from the clip; deterministic)."""
-        from nlviz.render.job import model_input
+        from nlviz.run import model_input
 
         return model_input(self.data.clip, self.model)
 
 
 def run(lm: LoadedModel, data: ClipData) -> Result:
-    """Forward ``lm`` on ``data`` once under ``nlviz.capture`` (no gradients); a model that cannot take the input
-    (shapes) raises a ValueError that says so."""
-    import nlviz
-    from nlviz.render.job import model_input
+    """Forward ``lm`` on ``data`` once under ``nlviz.capture`` (:func:`nlviz.run.forward`, no gradients), holding
+    the model's lock shared; a model that cannot take the input (shapes) raises a ValueError that says so."""
+    from nlviz.run import forward
 
-    x = model_input(data.clip, lm)
-    try:
-        with (
-            model_lock(lm.model).shared(),
-            torch.no_grad(),
-            nlviz.capture(lm.model, blocks=lm.blocks, clip=data.clip) as rec,
-        ):
-            logits = lm.model(x)
-    except RuntimeError as e:  # e.g. an uploaded checkpoint whose card promises an input it cannot take
-        raise ValueError(
-            f"model {lm.label!r} cannot run on {data.description} (input {tuple(x.shape)}): {str(e).splitlines()[0]}"
-        ) from None
-    if not torch.isfinite(logits).all():
-        raise ValueError(f"model {lm.name!r} gives non-finite logits on {data.description}: nothing to show")
-    return Result(lm, data, logits.detach(), rec)
+    out = forward(lm, data.clip, what=data.description, guard=model_lock(lm.model).shared())
+    return Result(lm, data, out.logits, out.rec)
 
 
 def clamp_point(data: ClipData, point: Any) -> tuple[int, int, int]:

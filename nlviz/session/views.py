@@ -14,14 +14,12 @@ import numpy as np
 
 from nlviz.session.results import Result, clamp_point, query_affinity, query_cell
 
-#: per-query statistics (nlviz.analysis.query_stats) as shown: key → label
-STAT_LABELS = {
-    "spatial_distance": "mean spatial distance (input px)",
-    "temporal_distance": "mean temporal distance (input frames)",
-    "entropy": "normalized entropy (0 = one key, 1 = uniform)",
-    "topk_mass": "mass on the top-k keys",
-    "same_frame_mass": "mass in the query's own frame(s)",
-}
+
+def colormaps() -> list[str]:
+    """The colormap names a view accepts (besides "auto")."""
+    from nlviz.render.colormap import COLORMAPS
+
+    return list(COLORMAPS)
 
 
 @dataclass(frozen=True)
@@ -40,10 +38,17 @@ class ViewOptions:
     panel_size: int = 112
 
 
+def stat_group(opts: ViewOptions) -> int | None:
+    """The group statistics are read for: the view's group index, or None (mean over groups) for "mean"/"max"."""
+    g = opts.groups
+    return g if isinstance(g, int) and not isinstance(g, bool) else None
+
+
 @dataclass
 class QueryView:
     """One query of one block: ``point`` (model-input pixel), ``cell`` (query cell), the Affinity row, the Scene,
-    and the numbers beside the figures."""
+    and the numbers beside the figures: ``numbers`` (statistic name → value, :func:`nlviz.analysis.query_numbers`),
+    ``stats`` (the same, by display label), ``profile`` (mass per key frame, :func:`nlviz.analysis.query_profile`)."""
 
     block: str
     point: tuple[int, int, int]
@@ -55,6 +60,7 @@ class QueryView:
     profile: dict[str, np.ndarray]
     query_key_frame: int
     note: str | None = None  # shown above the figures, e.g. why there is nothing to draw
+    numbers: dict[str, float] | None = None
 
 
 def scene_of(result: Result, aff: Any, opts: ViewOptions, title: str) -> Any:
@@ -92,20 +98,16 @@ def topk_rows(scene: Any) -> list[dict[str, Any]]:
     ]
 
 
-def query_numbers(aff: Any, k: int) -> dict[str, float]:
-    """The per-query statistics of the (single) row of ``aff``, averaged over groups (NaN for an all-zero row)."""
-    from nlviz.analysis import query_stats
+def labelled(numbers: dict[str, float], k: int) -> dict[str, float]:
+    """Statistic name → value as display label → value (:data:`nlviz.analysis.STAT_LABELS`)."""
+    from nlviz.analysis import stat_label
 
-    out = {}
-    for name, v in query_stats(aff, k=k).items():  # (B, G, Q)
-        label = STAT_LABELS[name].replace("top-k", f"top-{min(k, aff.rows().shape[-1])}")
-        out[label] = float(v[0, :, 0].double().nanmean())
-    return out
+    return {stat_label(name, k): v for name, v in numbers.items()}
 
 
 def explore(result: Result, block: str, point: Any, opts: ViewOptions | None = None) -> QueryView:
     """Everything the Explore page shows for ``point`` (t, y, x) in model-input pixels on ``block``."""
-    from nlviz.render import temporal_profile
+    from nlviz.analysis import query_numbers, query_profile
 
     opts = opts or ViewOptions()
     point = clamp_point(result.data, point)
@@ -113,8 +115,11 @@ def explore(result: Result, block: str, point: Any, opts: ViewOptions | None = N
     aff = query_affinity(result, block, point)
     title = f"{result.model.label} | {block} | query cell (t,y,x)=({cell[0]},{cell[1]},{cell[2]})"
     scene = scene_of(result, aff, opts, title)
-    prof = temporal_profile(aff, opts.groups)[0]  # (Tk,)
+    group = stat_group(opts)
+    numbers = query_numbers(aff, 0, k=opts.k, group=group)
+    prof = query_profile(aff, 0, group=group).numpy()  # (Tk,)
     qk = scene.key_frames[scene.query_panel]
+    k = min(opts.k, aff.rows().shape[-1])
     return QueryView(
         block,
         point,
@@ -122,10 +127,11 @@ def explore(result: Result, block: str, point: Any, opts: ViewOptions | None = N
         aff,
         scene,
         topk_rows(scene),
-        query_numbers(aff, opts.k),
+        labelled(numbers, k),
         {f"query {cell}": prof},
         int(qk),
         zero_row_note(aff),
+        numbers,
     )
 
 

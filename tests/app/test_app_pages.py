@@ -126,20 +126,15 @@ def test_bat_page(zoo):
 
 
 def test_analysis_page(zoo):
-    from nlviz.analysis import block_stats
+    from nlviz.analysis import STAT_LABELS, block_stats
 
     at = page("analysis", model="tiny_nl_embedded", input_index=1)
     table = at.dataframe[0].value
     ref = block_stats(direct("tiny_nl_embedded", 1)[2], "layer3.nl0", sample=512, k=20).to_dict()
     assert table["queries"][0] == 256
-    for col, key in [
-        ("spatial distance (px)", "spatial_distance"),
-        ("temporal span (frames)", "temporal_distance"),
-        ("normalized entropy", "entropy"),
-        ("same-frame mass", "same_frame_mass"),
-    ]:
-        assert table[col][0] == pytest.approx(ref[key], rel=1e-9)
-    objects = at.dataframe[1].value
+    for key in ("spatial_distance", "temporal_distance", "entropy", "same_frame_mass"):
+        assert table[STAT_LABELS[key]][0] == pytest.approx(ref[key], rel=1e-9)
+    objects = at.dataframe[2].value
     assert sorted(o.split()[0] for o in objects["queries on"]) == ["cue", "target"]
 
 

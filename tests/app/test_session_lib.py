@@ -104,15 +104,15 @@ def test_bat_effective_map_is_the_outer_product(zoo):
 
 
 def test_summary_rows_equal_block_stats(zoo):
-    from nlviz.analysis import block_stats, query_independence
+    from nlviz.analysis import STAT_LABELS, block_stats, query_independence
 
     lm = session.models.load("tiny_nl_embedded")
     result = session.results.run(lm, session.clips.synthetic(lm, 0))
     rows = session.summary.block_rows(result, sample=512, k=20)
     _, _, rec, _ = direct("tiny_nl_embedded", 0)
     ref = block_stats(rec, "layer3.nl0", sample=512, k=20).to_dict()
-    assert rows[0]["queries"] == 256 and rows[0]["normalized entropy"] == pytest.approx(ref["entropy"])
-    assert rows[0]["spatial distance (px)"] == pytest.approx(ref["spatial_distance"])
+    assert rows[0]["queries"] == 256 and rows[0][STAT_LABELS["entropy"]] == pytest.approx(ref["entropy"])
+    assert rows[0][STAT_LABELS["spatial_distance"]] == pytest.approx(ref["spatial_distance"])
     assert rows[0]["query independence (JS)"] == pytest.approx(
         float(query_independence(rec, "layer3.nl0", pairs=1024).mean())
     )

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from export_helpers import mixed_folder, save_tiny, temp_files
 
-import nlviz.export as export
-import nlviz.render.job as job
+import nlviz.export.batch as export
+import nlviz.export.job as job
 from nlviz.data import read_clip
 from nlviz.export import expand_inputs, run
 from nlviz.viewspec import SpecError, ViewSpec

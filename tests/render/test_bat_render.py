@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import nlviz
+from nlviz.data import png_bytes
 from nlviz.models import build_model
 from nlviz.render.bat import bat_figure, bat_image, bat_view
-from nlviz.render.files import png_bytes
 
 
 def capture(arch: str, x: torch.Tensor, options: dict):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from nlviz.data import png_bytes
 from nlviz.extract.geometry import AffinityGeometry, GridGeometry
 from nlviz.ops.base import Affinity
 from nlviz.render.arrows import arrow_set
-from nlviz.render.files import png_bytes
 from nlviz.render.layout import PanelGrid
 from nlviz.render.scene import make_scene
 from nlviz.render.spacetime import arrow_figure, arrow_image, scene_grid

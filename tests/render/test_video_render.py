@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from nlviz.data import encode_mp4
+from nlviz.export.files import write_mp4
 from nlviz.extract.geometry import AffinityGeometry, GridGeometry
 from nlviz.ops.base import Affinity
-from nlviz.render.files import write_mp4
 from nlviz.render.scene import make_scene
-from nlviz.render.video import encode_mp4, video_frames
+from nlviz.render.video import video_frames
 
 
 def test_h264_mp4_decodes_to_every_frame(tmp_path):

@@ -3,7 +3,8 @@
 Every writer goes through :func:`atomic`: the file is written under a temporary name in the same folder
 (``.NAME.tmp-PID.EXT``) and renamed into place only when complete, so an interrupted run never leaves a
 partial file under a real name; :func:`clean_temps` removes the leftovers of a killed run. PNG (OpenCV's
-encoder), JSON (sorted keys) and NPZ (fixed zip timestamps) bytes depend only on their content.
+encoder, :func:`nlviz.data.png_bytes`), JSON (sorted keys) and NPZ (fixed zip timestamps) bytes depend only on
+their content.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nlviz.data.encode import png_bytes
 
 TMP_MARK = ".tmp-"
 PLOTLY_JS = "plotly.min.js"
@@ -70,19 +73,6 @@ def write_json(path: str | Path, obj: Any) -> Path:
     return write_text(path, json_text(obj))
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    """RGB (or gray) uint8 image → PNG bytes."""
-    import cv2
-
-    if image.dtype != np.uint8:
-        raise ValueError(f"PNG images must be uint8, got {image.dtype}")
-    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
-    ok, buf = cv2.imencode(".png", bgr)
-    if not ok:
-        raise ValueError(f"OpenCV could not encode an image of shape {image.shape} as PNG")
-    return buf.tobytes()
-
-
 def write_png(path: str | Path, image: np.ndarray) -> Path:
     return write_bytes(path, png_bytes(image))
 
@@ -101,7 +91,7 @@ def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
 
 
 def write_mp4(path: str | Path, frames: list[np.ndarray], fps: float) -> Path:
-    from nlviz.render.video import encode_mp4
+    from nlviz.data import encode_mp4
 
     with atomic(path) as tmp:
         encode_mp4(frames, tmp, fps)

@@ -8,9 +8,9 @@ import torch
 
 import nlviz
 from nlviz.data import Geometry
+from nlviz.export.queries import auto_points, cells_at, grid_points, source_points
 from nlviz.extract.geometry import GridGeometry
 from nlviz.models import build_model
-from nlviz.render.queries import auto_points, cells_at, grid_points, source_points
 
 
 def test_source_pixels_go_through_the_resize_and_crop():
@@ -47,7 +47,7 @@ def test_auto_points_pick_the_most_attended_and_highest_entropy_cells():
     aff = rec.affinity(block)  # every row: (1, 1, N, T, H, W)
     w = aff.weights[0, 0].abs().double().flatten(1)  # (Nq, Nk)
     geo = rec.geometry(block)
-    pts = auto_points(rec, block, 3, "attended", chunk=5)  # chunks must not change the answer
+    pts = auto_points(rec, block, 3, "attended")
     best = torch.topk(w.sum(0), 3).indices
     expect = geo.key.cell_center(np.stack(np.unravel_index(best.numpy(), aff.key_grid), 1))
     np.testing.assert_allclose(pts[:, 1:], expect[:, 1:])

@@ -1,7 +1,8 @@
 """The files of one (model, block) on one input, and the input-level ones (comparison, block statistics).
 
-Which files exist is decided by the ViewSpec's ``formats`` (see :mod:`nlviz.render.job` for the names). All
-writes are atomic; PNG/JSON/NPZ bytes depend only on the inputs and the spec.
+Which files exist is decided by the ViewSpec's ``formats`` (see :mod:`nlviz.export.job` for the names). All
+writes are atomic; PNG/JSON/NPZ bytes depend only on the inputs and the spec. Every number comes from
+:mod:`nlviz.analysis` (temporal profiles, block statistics), the same definitions the app shows.
 """
 
 from __future__ import annotations
@@ -9,23 +10,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nlviz.render import files
-from nlviz.render.plots import scene_stats, temporal_profile
+from nlviz.export import files
 from nlviz.render.scene import Scene
 
-__all__ = ["scene_stats", "write_input_level", "write_pair"]
+__all__ = ["BLOCK_STATS", "write_input_level", "write_pair"]
 
 PROFILE_SERIES = 10  # lines in a profile plot (the first queries)
 VIDEO_QUERIES = 4  # queries side by side in one mp4
+#: the block statistics of ``blocks.png`` / ``blocks.json`` (:data:`nlviz.analysis.STATS` names)
+BLOCK_STATS = ("spatial_distance", "temporal_distance", "entropy", "topk_mass", "same_frame_mass")
 
 
 def _plotlyjs(spec: Any) -> str:
     return "inline" if spec.plotlyjs == "inline" else f"../{files.PLOTLY_JS}"
 
 
+def _group(groups: Any) -> int | None:
+    """The group a statistic is read for: one index, or None (the mean over groups) for "mean" / "max"."""
+    return groups if isinstance(groups, int) and not isinstance(groups, bool) else None
+
+
 def _profiles(aff: Any, scenes: list[Scene], groups: Any) -> tuple[dict[str, Any], int | None]:
-    prof = temporal_profile(aff, groups)
-    series = {f"q{i} ({','.join(map(str, s.query_cell))})": prof[i] for i, s in enumerate(scenes[:PROFILE_SERIES])}
+    from nlviz.analysis import query_profile
+
+    g = _group(groups)
+    series = {
+        f"q{i} ({','.join(map(str, s.query_cell))})": query_profile(aff, i, group=g).numpy()
+        for i, s in enumerate(scenes[:PROFILE_SERIES])
+    }
     return series, (scenes[0].query_cell[0] if len(scenes) == 1 else None)
 
 
@@ -52,7 +64,7 @@ def write_pair(
                 out.append(files.write_png(folder / f"{pair}_q{i:02d}_bat.png", bat_image(view)))
         if scenes and "profile" in spec.views:
             series, qf = _profiles(aff, scenes, spec.groups)
-            img = profile_image(series, title=f"{pair}: weight per key frame", query_frame=qf)
+            img = profile_image(series, title=f"{pair}: mass per key frame", query_frame=qf)
             out.append(files.write_png(folder / f"{pair}_profile.png", img))
     if "mp4" in spec.formats and scenes:
         from nlviz.render.video import video_frames
@@ -82,12 +94,10 @@ def write_pair(
         if figs:
             out.append(files.write_html(folder / f"{pair}.html", figs, title=title, plotlyjs=_plotlyjs(spec)))
     if "json" in spec.formats:
-        from nlviz.render.data import affinity_arrays, affinity_record
+        from nlviz.export.records import affinity_arrays, affinity_record
 
-        groups = spec.groups
-        out.append(
-            files.write_json(folder / f"{pair}.json", affinity_record(aff, scenes, **info, group_reduction=groups))
-        )
+        record = affinity_record(aff, scenes, k=spec.k, group=_group(spec.groups), **info, group_reduction=spec.groups)
+        out.append(files.write_json(folder / f"{pair}.json", record))
         out.append(files.write_npz(folder / f"{pair}.npz", affinity_arrays(aff, scenes)))
     return out
 
@@ -102,7 +112,10 @@ def write_input_level(
     out: list[Path] = []
     comparable = [p for p in pairs if p[1] and p[1][0].frames.shape == pairs[0][1][0].frames.shape] if pairs else []
     views = []
+    from nlviz.analysis import stat_label
+
     stats = stats if "blocks" in spec.views else {}
+    shown = {b: {stat_label(m, spec.k): v for m, v in row.items()} for b, row in stats.items()}
     if len(comparable) > 1 and "compare" in spec.views:
         n = min(len(scenes) for _, scenes in comparable)
         for i in range(n):
@@ -112,14 +125,14 @@ def write_input_level(
         for i, v in enumerate(views):
             out.append(files.write_png(folder / f"compare_q{i:02d}.png", compare_image(v, panel_size=spec.panel_size)))
         if stats:
-            out.append(files.write_png(folder / "blocks.png", block_stats_image(stats)))
+            out.append(files.write_png(folder / "blocks.png", block_stats_image(shown)))
     if "html" in spec.formats and (views or stats):
         figs = [(v.title, compare_figure(v, panel_size=spec.panel_size)) for v in views]
         if stats:
-            figs.append(("distance and entropy per block (mean over the queries)", block_stats_figure(stats)))
+            figs.append(("statistics per block (mean over the queries)", block_stats_figure(shown)))
         out.append(files.write_html(folder / "compare.html", figs, title=input_id, plotlyjs=_plotlyjs(spec)))
     if "json" in spec.formats and stats:
-        from nlviz.render.data import num
+        from nlviz.export.records import num
 
         rounded = {b: {m: num(v) for m, v in row.items()} for b, row in stats.items()}
         out.append(files.write_json(folder / "blocks.json", {"input": input_id, "blocks": rounded}))

@@ -2,8 +2,10 @@
 
 JSON (one object per model × block × input): what the weights are (kind, label, normalized), the grids, and
 per query its cell, its center in model-input pixels, its source frames and box (when the clip geometry is
-known), the color-scale range, the shown key frames, the top-k key cells with weights and centers, and the
-temporal profile. Floats are written with 7 significant digits, so identical inputs give identical bytes.
+known), the color-scale range, the shown key frames, the top-k key cells with weights and centers, its
+statistics (:func:`nlviz.analysis.query_numbers`) and temporal profile (:func:`nlviz.analysis.query_profile`:
+mass per key frame) — the numbers the app shows for the same query. Floats are written with 7 significant
+digits, so identical inputs give identical bytes; undefined statistics (an all-zero row) are ``null``.
 
 NPZ: ``weights`` (G, Q, Tk, Hk, Wk) float32 (batch item 0, every group), ``queries`` (Q, 3), ``topk_cells``
 (Q, k, 3) and ``topk_weights`` (Q, k) of the reduced rows (−1 / NaN padding when a query has fewer), and the
@@ -19,7 +21,8 @@ import numpy as np
 from nlviz.ops.base import Affinity
 from nlviz.render.scene import Scene
 
-FORMAT_VERSION = 1
+#: 2: per-query ``stats``; ``temporal_profile`` is the mass per key frame (groups averaged)
+FORMAT_VERSION = 2
 
 
 def num(v: float) -> float:
@@ -31,8 +34,16 @@ def nums(a: Any) -> list:
     return [num(v) for v in np.asarray(a, dtype=np.float64).ravel()]
 
 
-def query_record(scene: Scene, index: int) -> dict[str, Any]:
-    """The JSON record of one query: cell, center, source box, scale, shown frames, top-k, temporal profile."""
+def maybe_num(v: float) -> float | None:
+    """:func:`num`, or None for NaN/inf (JSON has no NaN)."""
+    return num(v) if np.isfinite(v) else None
+
+
+def query_record(scene: Scene, index: int, aff: Affinity, *, k: int = 20, group: int | None = None) -> dict[str, Any]:
+    """The JSON record of query ``index`` of ``aff`` (shown as ``scene``): cell, center, source box, scale, shown
+    frames, top-k, statistics and temporal profile."""
+    from nlviz.analysis import query_numbers, query_profile
+
     geo = scene.geometry
     centers = geo.key.cell_center(scene.top_cells)  # (k, 3)
     top = [
@@ -52,7 +63,8 @@ def query_record(scene: Scene, index: int) -> dict[str, Any]:
         "shown_key_frames": list(scene.key_frames),
         "shown_input_frames": list(scene.input_frames),
         "topk": top,
-        "temporal_profile": nums(scene.weights.sum((-2, -1))),
+        "stats": {name: maybe_num(v) for name, v in query_numbers(aff, index, k=k, group=group).items()},
+        "temporal_profile": [maybe_num(v) for v in query_profile(aff, index, group=group).tolist()],
         "row_sum": num(scene.weights.sum()),
     }
     if geo.source is not None:
@@ -61,8 +73,12 @@ def query_record(scene: Scene, index: int) -> dict[str, Any]:
     return rec
 
 
-def affinity_record(aff: Affinity, scenes: list[Scene], **info: Any) -> dict[str, Any]:
-    """The JSON object of one block's queries; ``info`` (model, block, input, ...) is stored as given."""
+def affinity_record(
+    aff: Affinity, scenes: list[Scene], *, k: int = 20, group: int | None = None, **info: Any
+) -> dict[str, Any]:
+    """The JSON object of one block's queries (``scenes[i]`` shows query i); ``k`` is the top-k mass's k, ``group``
+    the group statistics are read for (None: the mean over groups); ``info`` (model, block, input, ...) is
+    stored as given."""
     first = scenes[0] if scenes else None
     return {
         "nlviz_export": FORMAT_VERSION,
@@ -74,7 +90,8 @@ def affinity_record(aff: Affinity, scenes: list[Scene], **info: Any) -> dict[str
         "query_grid": list(aff.query_grid),
         "key_grid": list(aff.key_grid),
         "input_size": list(first.geometry.key.input_size) if first else None,
-        "queries": [query_record(s, i) for i, s in enumerate(scenes)],
+        "stats_k": int(min(k, aff.rows().shape[-1])),
+        "queries": [query_record(s, i, aff, k=k, group=group) for i, s in enumerate(scenes)],
     }
 
 

@@ -8,14 +8,12 @@ that contains it, so "the same query" in several models or blocks means the same
 - ``explicit`` + ``cells``: used as cells of every block directly (no points);
 - ``grid``: n×n points at the centers of an even n×n tiling of model-input frame ``frame``;
 - ``auto``: the k most attended key cells (``attended``: the largest total |weight| received over all query
-  rows, groups averaged) or the k query rows with the highest entropy of |w| / Σ|w| (``entropy``), found on
-  one block and turned into the centers of those cells;
+  rows, groups averaged) or the k query rows with the highest normalized entropy (``entropy``), found on one
+  block and turned into the centers of those cells;
 - ``all``: every cell of each block (no points).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
@@ -56,26 +54,23 @@ def grid_points(n: int, frame: int | str, size: tuple[int, int, int]) -> np.ndar
     return np.stack([np.full(n * n, t, dtype=np.float64), yy.ravel(), xx.ravel()], 1)
 
 
-def auto_points(rec, block: str, k: int, by: str, *, chunk: int = 256) -> np.ndarray:
-    """The centers (t, y, x) of the k most attended key cells or highest-entropy query cells of ``block``."""
+def auto_points(rec, block: str, k: int, by: str) -> np.ndarray:
+    """The centers (t, y, x) of the k most attended key cells (:func:`nlviz.analysis.received_weight`) or the k
+    highest-entropy query cells (:func:`nlviz.analysis.normalized_entropy`, groups averaged) of ``block``."""
+    from nlviz.analysis import iter_rows, normalized_entropy, received_weight
+
     qgrid, kgrid = rec.grids(block)
     geo = rec.geometry(block)
-    cells = all_queries(qgrid)
-    received = torch.zeros(math.prod(kgrid), dtype=torch.float64)
-    entropy = torch.zeros(len(cells), dtype=torch.float64)
-    for start in range(0, len(cells), chunk):
-        part = rec.affinity(block, cells[start : start + chunk])
-        w = part.weights[0].double().abs().mean(0).flatten(1)  # (q, Nk) groups averaged
-        received += w.sum(0)
-        p = w / w.sum(1, keepdim=True).clamp_min(1e-30)
-        entropy[start : start + len(w)] = -(p * p.clamp_min(1e-30).log()).sum(1)
     if by == "attended":
+        received = received_weight(rec, block)
         top = torch.topk(received, min(k, len(received))).indices
         _, hk, wk = kgrid
         chosen = torch.stack((top // (hk * wk), (top // wk) % hk, top % wk), 1).numpy()
         centers, grid = geo.key.cell_center(chosen), geo.key
     elif by == "entropy":
-        chosen = cells[torch.topk(entropy, min(k, len(entropy))).indices].numpy()
+        cells = all_queries(qgrid)
+        entropy = torch.cat([normalized_entropy(a)[0].nanmean(0) for a in iter_rows(rec, block, cells)])  # (N,)
+        chosen = cells[torch.topk(entropy.nan_to_num(-1.0), min(k, len(entropy))).indices].numpy()
         centers, grid = geo.query.cell_center(chosen), geo.query
     else:
         raise ValueError(f"queries.by={by!r}; allowed: ['attended', 'entropy']")

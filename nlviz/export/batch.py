@@ -4,7 +4,7 @@
 
 Inputs are files, globs, folders (their video and image files, not recursive), ``frames:DIR`` (one clip from a
 folder of frames) or ``synthetic:N`` (N clips of the first model's synthetic task). Each input gets a folder
-``OUT/<input id>/`` with the files listed in :mod:`nlviz.render.job`.
+``OUT/<input id>/`` with the files listed in :mod:`nlviz.export.job`.
 
 Reliability:
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlviz.viewspec import SpecError, ViewSpec
+from nlviz.export.viewspec import SpecError, ViewSpec
 
 MANIFEST_VERSION = 1
 STATE = ".nlviz"
@@ -93,7 +93,7 @@ def expand_inputs(inputs: list[str]) -> list[Item]:
 
 
 def _id_of(source: str) -> str:
-    from nlviz.render.job import safe_name
+    from nlviz.run import safe_name
 
     p = Path(source.split(":", 1)[1] if source.startswith("frames:") else source)
     return safe_name(p.name.replace(".", "_"))
@@ -122,7 +122,7 @@ _MODELS: dict[str, Any] = {}
 def load_models(spec: ViewSpec) -> list[Any]:
     """Load (once per process) and describe every model of the spec."""
     import nlviz
-    from nlviz.render.job import describe_model
+    from nlviz.run import BlockError, describe
 
     if not spec.models:
         raise SpecError("models", "no model given: pass --model NAME (or 'models' in the ViewSpec)")
@@ -131,7 +131,12 @@ def load_models(spec: ViewSpec) -> list[Any]:
         key = f"{name}@{os.path.getmtime(name) if os.path.exists(name) else ''}"  # a rewritten file reloads
         if key not in _MODELS:
             _MODELS[key] = nlviz.load_model(name)
-        lm = describe_model(name, _MODELS[key], spec)
+        try:
+            lm = describe(
+                name, _MODELS[key], frames=spec.input_frames, size=spec.input_size, seed=spec.seed, blocks=spec.blocks
+            )
+        except BlockError as e:
+            raise SpecError("blocks", str(e)) from None
         base, n = lm.label, 2
         while lm.label in labels:  # two checkpoints with one file name: keep their outputs apart
             lm.label, n = f"{base}-{n}", n + 1
@@ -142,8 +147,8 @@ def load_models(spec: ViewSpec) -> list[Any]:
 
 def process(item: Item, spec: ViewSpec, out_dir: Path) -> dict[str, Any]:
     """Render one input; never raises for a bad input (the error goes into the returned entry)."""
-    from nlviz.render.files import clean_temps
-    from nlviz.render.job import render_input
+    from nlviz.export.files import clean_temps
+    from nlviz.export.job import render_input
 
     t0 = time.perf_counter()
     entry: dict[str, Any] = {"id": item.id, "index": item.index, "input": item.source, "outputs": [], "error": None}
@@ -195,7 +200,7 @@ def is_done(out_dir: Path, item: Item) -> bool:
 
 def write_manifest(out_dir: Path, spec: ViewSpec, items: list[Item]) -> dict[str, Any]:
     """Rebuild ``manifest.json`` from the per-input entries (inputs without one are ``pending``)."""
-    from nlviz.render.files import write_json
+    from nlviz.export.files import write_json
 
     rows = []
     for it in items:
@@ -216,7 +221,7 @@ def write_manifest(out_dir: Path, spec: ViewSpec, items: list[Item]) -> dict[str
 
 
 def _check_spec(out_dir: Path, spec: ViewSpec, resume: bool) -> None:
-    from nlviz.render.files import write_text
+    from nlviz.export.files import write_text
 
     path = out_dir / STATE / "spec.json"
     if resume and path.exists() and json.loads(path.read_text()) != spec.to_dict():
@@ -241,7 +246,7 @@ def run(
     """Export every input (see the module docstring); returns the manifest (also in ``OUT/manifest.json``)."""
     from tqdm import tqdm
 
-    from nlviz.render.files import write_json, write_plotly_js
+    from nlviz.export.files import write_json, write_plotly_js
 
     if isinstance(spec, dict):
         spec = ViewSpec.from_dict(spec)
