@@ -4,10 +4,18 @@
         logits = model(x)
     aff = rec.affinity(rec.blocks[0], queries=[(0, 7, 7)])     # lazy: O(N·C) per query row
 
+The blocks are found in the model as it is (:func:`nlviz.extract.blocks.find_blocks`): nlviz's own operators,
+the foreign classes nlviz knows (mmcv, pytorchvideo, timm, SlowFast, AlexHex7, the official CGNL, BAT and
+Spatial Bias code: :mod:`nlviz.extract.adapters`) and classes declared by their roles
+(:func:`nlviz.extract.declare`). ``rec.blocks`` are their ``named_modules()`` names in the order they ran.
+A model with none of them is an error that lists what nlviz knows and how to declare a block, unless
+``fallback=True`` (:mod:`nlviz.extract.fallback`: record the attention weights modules build themselves).
+
 Hooks exist only inside the ``with`` and are removed on every exit path (normal, a forward that raises, an
 exception in the body). A hook records only calls made by the thread that opened the capture, so several
 captures on one shared model in different threads never see each other's tensors. What is recorded per
-block is the operator's ``affinity_inputs`` (θ, φ, g, P/Q, ...), detached — never an N×N matrix.
+block is its ``affinity_inputs`` (θ, φ, g, P/Q, ...), detached — never an N×N matrix. Rows are computed on
+the device the block ran on and returned on the CPU.
 
 Blocks run per frame inside a video net (:class:`nlviz.models.adapter.PerFrame`) are presented on the video's
 (T, H, W) grid: their rows are non-zero only in the query's own frame.
@@ -24,16 +32,21 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from nlviz.extract.blocks import find_blocks, no_blocks_message
 from nlviz.extract.geometry import AffinityGeometry, GridGeometry
-from nlviz.ops.base import DEFAULT_MAX_BYTES, Affinity, NonLocalOp, OpInputs, as_queries
+from nlviz.ops.base import DEFAULT_MAX_BYTES, Affinity, OpInputs, RowSource, as_queries
 
 
 @dataclass
 class BlockRecord:
+    """One recorded block: its name, the row source (``op``: the nlviz operator or the adapter of a foreign
+    block), what it recorded, and ``frames`` > 1 when it ran per frame (T folded into its batch, b·T + t)."""
+
     name: str
-    op: NonLocalOp
+    op: RowSource
     inputs: OpInputs
-    frames: int  # >1: the op ran per frame, T folded into its batch (b·T + t)
+    frames: int
+    module: nn.Module | None = None
 
 
 class Recording:
@@ -66,10 +79,15 @@ class Recording:
         return qg, kg
 
     def geometry(self, block: str) -> AffinityGeometry | None:
+        """Cell ↔ input-pixel geometry of a block (None without a recorded model input, or when the block's
+        grid does not tile the input, e.g. token sequences recorded by the fallback)."""
         if self.input_size is None:
             return None
         qg, kg = self.grids(block)
-        return AffinityGeometry(GridGeometry(self.input_size, qg), GridGeometry(self.input_size, kg), self.source)
+        try:
+            return AffinityGeometry(GridGeometry(self.input_size, qg), GridGeometry(self.input_size, kg), self.source)
+        except ValueError:
+            return None
 
     def affinity(self, block: str, queries: Any = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Affinity:
         """Exact weights of ``queries`` ((t, y, x) cells of the block's query grid; None = all, chunked)."""
@@ -80,7 +98,8 @@ class Recording:
             aff = r.op.affinity(r.inputs, q, max_bytes=max_bytes)
         else:
             aff = self._per_frame(r, q, qgrid, kgrid, max_bytes)
-        return replace(aff, block=block, geometry=self.geometry(block))
+        extras = {k: v.cpu() for k, v in aff.extras.items()}
+        return replace(aff, weights=aff.weights.cpu(), extras=extras, block=block, geometry=self.geometry(block))
 
     def _per_frame(self, r: BlockRecord, q: Tensor, qgrid: Any, kgrid: Any, max_bytes: int) -> Affinity:
         """Rows of a per-frame op on the video grid: the op's rows in the query's frame, zero elsewhere."""
@@ -102,32 +121,33 @@ class Recording:
         return replace(inner, weights=w, queries=q, query_grid=qgrid, key_grid=kgrid, extras=extras)
 
 
-def _named_ops(model: nn.Module) -> list[tuple[str, NonLocalOp, int]]:
-    """(name, op, per_frame flag) for the operator blocks of ``model``, in forward order."""
-    from nlviz.models import is_per_frame, operator_blocks
-
-    return [(name, op, int(is_per_frame(model, name))) for name, op in operator_blocks(model)]
-
-
 def block_names(model: nn.Module) -> list[str]:
     """The module names of the operator blocks :func:`capture` records in ``model`` (module order)."""
-    return [name for name, _, _ in _named_ops(model)]
+    return [f.name for f in find_blocks(model, warn=False)]
 
 
 @contextlib.contextmanager
-def capture(model: nn.Module, *, blocks: list[str] | None = None, clip: Any = None) -> Iterator[Recording]:
+def capture(
+    model: nn.Module, *, blocks: list[str] | None = None, clip: Any = None, fallback: bool = False
+) -> Iterator[Recording]:
     """Record the operator blocks of ``model`` while inside the ``with`` (see the module docstring).
 
-    ``blocks`` limits recording to these module names (default: all); ``clip`` (an ``nlviz.data.Clip`` or its
-    ``Geometry``) lets affinities map cells to source frames and pixels.
+    Args:
+        blocks: record only these module names (default: every block found).
+        clip: an ``nlviz.data.Clip`` (or its ``Geometry``), so affinities map cells to source frames and pixels.
+        fallback: also record attention that modules nlviz does not know build themselves (softmax over keys,
+            ``F.scaled_dot_product_attention``) as they run (:mod:`nlviz.extract.fallback`; it costs what the
+            modules themselves cost, and warns so).
     """
-    found = _named_ops(model)
+    found = find_blocks(model)
     if blocks is not None:
-        known = [n for n, _, _ in found]
+        known = [f.name for f in found]
         unknown = sorted(set(blocks) - set(known))
         if unknown:
             raise ValueError(f"unknown block(s) {unknown}; operator blocks of this model: {known}")
-        found = [f for f in found if f[0] in blocks]
+        found = [f for f in found if f.name in blocks]
+    elif not found and not fallback:
+        raise ValueError(no_blocks_message(model))
     rec = Recording(model, getattr(clip, "geometry", clip))
     owner = threading.get_ident()
     handles = []
@@ -137,25 +157,30 @@ def capture(model: nn.Module, *, blocks: list[str] | None = None, clip: Any = No
             x = args[0]
             rec.input_size = tuple(x.shape[2:]) if x.dim() == 5 else (1, *x.shape[-2:])  # type: ignore[assignment]
 
-    def make_hook(name: str, per_frame: int):
-        def hook(op: NonLocalOp, args: tuple[Any, ...]) -> None:
+    def make_hook(name: str, source: RowSource, module: nn.Module, per_frame: bool):
+        def hook(_mod: nn.Module, args: tuple[Any, ...]) -> None:
             if threading.get_ident() != owner:
                 return
             x = args[0].detach()
             with torch.no_grad():
-                inputs = op.affinity_inputs(x)
+                inputs = source.affinity_inputs(x)
             frames = rec.input_size[0] if per_frame and rec.input_size else 1
             if per_frame and x.shape[0] % max(frames, 1):
                 frames = 1
-            rec._records[name] = BlockRecord(name, op, inputs, frames)
+            rec._records[name] = BlockRecord(name, source, inputs, frames, module)
 
         return hook
 
-    try:
-        handles.append(model.register_forward_pre_hook(on_model))
-        for name, op, per_frame in found:
-            handles.append(op.register_forward_pre_hook(make_hook(name, per_frame)))
-        yield rec
-    finally:
-        for h in handles:
-            h.remove()
+    with contextlib.ExitStack() as stack:
+        try:
+            handles.append(model.register_forward_pre_hook(on_model))
+            for f in found:
+                handles.append(f.module.register_forward_pre_hook(make_hook(f.name, f.source, f.module, f.per_frame)))
+            if fallback:
+                from nlviz.extract.fallback import record_materialized
+
+                stack.enter_context(record_materialized(model, rec, owner, skip=[f.name for f in found]))
+            yield rec
+        finally:
+            for h in handles:
+                h.remove()

@@ -167,8 +167,14 @@ def flat_index(q: Tensor, grid: Grid) -> Tensor:
     return (q[:, 0] * h + q[:, 1]) * w + q[:, 2]
 
 
-class NonLocalOp(nn.Module):
-    """Base class of the four operator families (see the module docstring for the contract)."""
+class RowSource:
+    """Anything whose exact rows can be computed from what it recorded: every :class:`NonLocalOp`, and the
+    adapters :func:`nlviz.capture` puts on foreign blocks (:mod:`nlviz.extract.adapters`).
+
+    A row source implements ``affinity_inputs(x) -> OpInputs`` (from the block's *input*: the small tensors its
+    weights are made of, never an N×N matrix) and ``_rows(inputs, flat_queries) -> (B, G, Q, Nk)``; it may
+    override ``num_groups`` and ``extras``. :meth:`affinity` is shared.
+    """
 
     #: registry name of the family (``nonlocal``, ``cgnl``, ``bat``, ``spatial_bias``)
     family: str = ""
@@ -176,22 +182,12 @@ class NonLocalOp(nn.Module):
     kind: str = ""
     #: rows sum to 1
     normalized: bool = False
-    #: the block is the identity map at initialization (the paper's zero-init)
-    identity_at_init: bool = True
 
     def affinity_inputs(self, x: Tensor) -> OpInputs:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _rows(self, inputs: OpInputs, flat_queries: Tensor) -> Tensor:  # pragma: no cover - abstract
         """Exact weights (B, G, Q, Nk) of the flat query indices."""
-        raise NotImplementedError
-
-    def values(self, inputs: OpInputs) -> Tensor:  # pragma: no cover - abstract
-        """What the weights multiply: (B, G, Cv, Nk)."""
-        raise NotImplementedError
-
-    def aggregate(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
-        """The block's internal aggregate from its own (fast) forward path: (B, G, Cv, Nq)."""
         raise NotImplementedError
 
     @torch.no_grad()
@@ -233,6 +229,21 @@ class NonLocalOp(nn.Module):
     def extras(self, inputs: OpInputs) -> dict[str, Tensor]:
         """Extra per-block tensors exposed with an Affinity (BAT: the P and Q matrices)."""
         return {}
+
+
+class NonLocalOp(RowSource, nn.Module):
+    """Base class of the four operator families (see the module docstring for the contract)."""
+
+    #: the block is the identity map at initialization (the paper's zero-init)
+    identity_at_init: bool = True
+
+    def values(self, inputs: OpInputs) -> Tensor:  # pragma: no cover - abstract
+        """What the weights multiply: (B, G, Cv, Nk)."""
+        raise NotImplementedError
+
+    def aggregate(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        """The block's internal aggregate from its own (fast) forward path: (B, G, Cv, Nq)."""
+        raise NotImplementedError
 
 
 def create(name: str, in_channels: int, **options: Any) -> NonLocalOp:

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
+from nlviz.ops import pairwise
 from nlviz.ops.base import OPS, NonLocalOp, OpInputs, check_input, grid_of, validate_choice
 
 MODES = ("gaussian", "embedded_gaussian", "dot_product", "concatenation")
@@ -182,40 +183,26 @@ class NonLocalBlock(NonLocalOp):
 
     # ------------------------------------------------------------------ weights (explicit)
     def _weights(self, inputs: OpInputs, theta_q: Tensor, *, explicit: bool = False) -> Tensor:
-        """Weights (B, Q, N_k) of the queries whose θ columns are ``theta_q`` (B, Cq, Q).
-
-        Sums over channels run in float64 (where the device has it) and are rounded once to the input dtype,
-        so a row's numbers do not depend on which other rows are computed with it (BLAS picks kernels by
-        batch size).
-        ``explicit`` builds concatenation's (B, 2C', Q, N_k) input to w_f literally (reference path only).
-        """
+        """Weights (B, Q, N_k) of the queries whose θ columns are ``theta_q`` (B, Cq, Q)
+        (:func:`nlviz.ops.pairwise.rows`). ``explicit`` builds concatenation's (B, 2C', Q, N_k) input to w_f
+        literally (reference path only)."""
         phi = inputs["phi"]  # (B, Cq, Nk)
-        nk, dtype = phi.shape[-1], phi.dtype
+        nk = phi.shape[-1]
         if self.kind == "concatenation" and explicit:
             b, c, q = theta_q.shape
             pair = torch.cat((theta_q[..., None].expand(b, c, q, nk), phi[:, :, None].expand(b, c, q, nk)), 1)
             return F.relu(self.concat_project(pair)).squeeze(1) / nk  # (B, Q, Nk)
-        acc = dtype if phi.device.type == "mps" else torch.float64  # MPS has no float64
         # φ in the accumulation dtype is converted once per recording and cached (a benign race if two
         # threads fill it at once: both store the same tensor values)
+        acc = pairwise.accumulation_dtype(phi)
         phi_acc = inputs.tensors.get("phi_acc")
         if phi_acc is None or phi_acc.dtype != acc:
             phi_acc = inputs.tensors["phi_acc"] = phi.to(acc)
-        theta_q, phi = theta_q.to(acc), phi_acc
-        if self.kind == "softmax":
-            w = (torch.einsum("bcq,bck->bqk", theta_q, phi) * self.scale).softmax(dim=-1)  # (B, Q, Nk)
-        elif self.kind == "dot_product":
-            w = torch.einsum("bcq,bck->bqk", theta_q, phi) / nk  # (B, Q, Nk)
-        else:
-            a, b = self._concat_terms(theta_q, phi)  # (B, Q), (B, Nk)
-            w = F.relu(a[:, :, None] + b[:, None, :]) / nk  # (B, Q, Nk)
-        return w.to(dtype)
+        w_f = self._w_f() if self.kind == "concatenation" else None
+        return pairwise.rows(self.kind, theta_q, phi, scale=self.scale, w_f=w_f, phi_acc=phi_acc)
 
-    def _concat_terms(self, theta: Tensor, phi: Tensor) -> tuple[Tensor, Tensor]:
-        """w_fᵀ[θ_i; φ_j] = a_i + b_j with a = w_θᵀθ (B, N_q) and b = w_φᵀφ (B, N_k)."""
-        w_f = self.concat_project.weight.flatten().to(theta.dtype)  # (2C',)
-        w_theta, w_phi = w_f.split(self.inter_channels)  # (C',), (C',)
-        return torch.einsum("c,bcq->bq", w_theta, theta), torch.einsum("c,bck->bk", w_phi, phi)
+    def _w_f(self) -> tuple[Tensor, Tensor]:
+        return pairwise.split_projection(self.concat_project.weight, self.inter_channels)
 
     # ------------------------------------------------------------------ aggregate y (fast)
     def _aggregate(self, inputs: OpInputs) -> Tensor:
@@ -239,7 +226,7 @@ class NonLocalBlock(NonLocalOp):
         if self.kind == "dot_product":
             phi_g = torch.einsum("bck,bvk->bcv", phi, g)  # (B, C', C')
             return torch.einsum("bcq,bcv->bvq", theta, phi_g) / nk  # (B, C', Nq)
-        a, b = self._concat_terms(theta, phi)  # (B, Nq), (B, Nk)
+        a, b = pairwise.concat_terms(*self._w_f(), theta, phi)  # (B, Nq), (B, Nk)
         chunk = max(1, CONCAT_CHUNK_BYTES // (a.shape[0] * nk * a.element_size()))
         return _ConcatAggregate.apply(a, b, g, chunk)  # (B, C', Nq)
 
