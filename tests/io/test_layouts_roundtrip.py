@@ -218,7 +218,7 @@ def test_alexhex7_four_instantiations(tmp_path, mode):
         torch.testing.assert_close(model(x), original(x), rtol=0, atol=0)
 
 
-def test_alexhex7_released_file(shared_dir):
-    model = nlviz.load_model(shared_dir / "refs" / "alexhex7_mnist" / "net.pth")
+def test_alexhex7_released_file(alexhex7_dir):
+    model = nlviz.load_model(alexhex7_dir / "net.pth")
     assert model.card["format"] == "alexhex7:embedded_gaussian" and model.nl_1.scale == 1.0
     assert model.card["conventions"]["pooling"].startswith("max-pool 2×2 of φ and g after")
