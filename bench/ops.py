@@ -24,7 +24,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE.parent / "tests"))
 
 # name: (channels, (T, H, W), sub_sample)
 CASES = {
@@ -80,7 +79,7 @@ def build(impl: str, mode: str | None, pool: str | None, channels: int, grid, su
         )  # timm: rd_ratio 1/4
         return m, torch.randn(t, channels, h, w)
     if impl == "timm-bat":
-        from refs_timm import import_timm_non_local_attn
+        from support.refs import import_timm_non_local_attn
 
         mod = import_timm_non_local_attn()
         m = mod.BatNonLocalAttn(channels, block_size=7, groups=8, drop_rate=0.0)

@@ -21,7 +21,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from app_helpers import ROOT, random_pth, tiny_zoo
+
+from support.app import ROOT, random_pth
+from support.checkpoints import tiny_zoo
 
 pytestmark = pytest.mark.browser
 
