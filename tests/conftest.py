@@ -1,8 +1,7 @@
-"""Shared test fixtures: deterministic torch, the in-repo AlexHex7 checkpoint, opt-in slow tests."""
+"""Shared test fixtures: deterministic torch, the in-repo AlexHex7 checkpoint."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,15 +9,6 @@ import torch
 
 #: AlexHex7/Non-local_pytorch's released MNIST network and its maps, copied into the repository (see its NOTICE)
 ALEXHEX7 = Path(__file__).resolve().parent / "assets" / "alexhex7_mnist"
-
-
-def pytest_collection_modifyitems(config, items):
-    if os.environ.get("NLVIZ_SLOW") or config.getoption("-m"):
-        return
-    skip = pytest.mark.skip(reason="slow test: opt in with NLVIZ_SLOW=1 or -m slow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
