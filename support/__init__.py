@@ -12,7 +12,9 @@ the top of each bench script):
 - ``videos``: writing frames as video files (OpenCV, PyAV);
 - ``checkpoints``: tiny randomly initialized checkpoints with cards (the app's zoo, the export tests' model);
 - ``export_inputs``: folders of good and bad export inputs;
-- ``app``: the app folder on ``sys.path``, the reference computation of a page, bad upload payloads.
+- ``app``: the app folder on ``sys.path``, the reference computation of a page, bad upload payloads;
+- ``markdown``: markdown tables and the rewrite of one section of bench/README.md (bench/harness.py, the
+  browser test).
 
-Benchmarks only use ``refs``; modules other than ``refs`` and ``randomize`` may import pytest.
+The benchmarks use ``refs`` and ``markdown`` only, which (like ``randomize``) do not need pytest.
 """
