@@ -38,8 +38,8 @@ browser:
 
 # ruff lint and format check at the project's line length (pyproject.toml: 120).
 lint: $(TEST_STAMP)
-	$(VENV)/bin/ruff check nlviz app tests bench
-	$(VENV)/bin/ruff format --check nlviz app tests bench
+	$(VENV)/bin/ruff check nlviz app tests bench support
+	$(VENV)/bin/ruff format --check nlviz app tests bench support
 
 test: $(TEST_STAMP) browser lint
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -1,23 +1,24 @@
-"""Export benchmark: clips per second of ``nlviz.export.run`` (arrow-plot PNGs, 4 queries) against a naive baseline that builds
-the full N×N map and draws with matplotlib (one annotation per arrow), measured in the same run.
+"""Export benchmark: clips per second of ``nlviz.export.run`` (arrow-plot PNGs, 4 queries) against a naive
+baseline that builds the full N×N map and draws with matplotlib (one annotation per arrow), measured in the same run.
 
 Input: 8-frame 112×112 H.264 clips (read and resized to the model's input as the export does). Model: a zoo model
 (``--model``, default st_nl_embedded) or, when the zoo is not trained yet, a random model of the same recipe.
+Each side runs in its own fresh process (bench/harness.py): one clip as a warmup (imports, first model load),
+then ``--repeats`` timed runs over all clips; clips/s of the median and of the p95 run time; ratio = naive time /
+nlviz time (>1: nlviz is faster).
 
     python bench/export.py              # 20 clips each way, prints a markdown table
     python bench/export.py --clips 5 --workers 2
+    python bench/export.py --quick      # 2 clips, 2 runs: a smoke run
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+import harness
 
 
 def make_clips(folder: Path, n: int) -> list[str]:
@@ -114,33 +115,73 @@ def naive(model_name: str, clips: list[str], out: Path, k: int = 20) -> None:
             plt.close(fig)
 
 
+def worker(spec: dict) -> dict:
+    """One side (``nlviz`` or ``naive``) over all clips, ``repeats`` times, after a one-clip warmup."""
+    clips, model, out = spec["clips"], spec["model"], Path(spec["out"])
+    if spec["impl"] == "nlviz":
+        from nlviz.export import run
+        from nlviz.viewspec import ViewSpec
+
+        view = ViewSpec(models=(model,), queries={"mode": "grid", "n": 2}, formats=("png",), views=("arrows",))
+
+        def once(i: int) -> None:  # a new folder each time: a run never finds earlier outputs
+            m = run(view, clips[:1] if i < 0 else clips, out / f"nlviz{i}", workers=spec["workers"], progress=False)
+            assert m["counts"]["done"] == (1 if i < 0 else len(clips)), m["counts"]
+    else:
+
+        def once(i: int) -> None:
+            (out / f"naive{i}").mkdir(parents=True)
+            naive(model, clips[:1] if i < 0 else clips, out / f"naive{i}")
+
+    once(-1)  # warmup: one clip
+    return harness.measure(once, spec["repeats"], warmups=0)
+
+
+def clips_per_s(r: dict, clips: int) -> str:
+    if "error" in r:
+        return "fails"
+    return f"{clips / r['median_s']:.2f} (p95 {clips / r['p95_s']:.2f})"
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = harness.argument_parser(__doc__)
     ap.add_argument("--model", default="st_nl_embedded")
     ap.add_argument("--clips", type=int, default=20)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs over all clips, each side")
+    ap.add_argument("--quick", action="store_true", help="2 clips, 2 runs (smoke run)")
     args = ap.parse_args()
-    from nlviz.export import run
-    from nlviz.viewspec import ViewSpec
-
+    if args.worker:
+        return harness.worker_main(worker, args.worker)
+    if args.quick:
+        args.clips, args.repeats = 2, 2
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         clips = make_clips(tmp, args.clips)
-        model = model_path(args.model, tmp)
-        spec = ViewSpec(models=(model,), queries={"mode": "grid", "n": 2}, formats=("png",), views=("arrows",))
-        run(spec, clips[:1], tmp / "warm", progress=False)  # imports, first model load
-        t0 = time.perf_counter()
-        m = run(spec, clips, tmp / "ours", workers=args.workers, progress=False)
-        ours = args.clips / (time.perf_counter() - t0)
-        assert m["counts"]["done"] == args.clips, m["counts"]
-        (tmp / "naive").mkdir()
-        naive(model, clips[:1], tmp / "naive")  # warm-up
-        t0 = time.perf_counter()
-        naive(model, clips, tmp / "naive")
-        base = args.clips / (time.perf_counter() - t0)
-    print("| model | clips | workers | nlviz export (clips/s) | naive full map + matplotlib (clips/s) | ratio |")
-    print("|---|---|---|---|---|---|")
-    print(f"| {args.model} | {args.clips} | {args.workers} | {ours:.1f} | {base:.2f} | {ours / base:.1f}× |")
+        spec = {"clips": clips, "model": model_path(args.model, tmp), "workers": args.workers, "repeats": args.repeats}
+        res = {
+            impl: harness.in_fresh_process(__file__, {**spec, "impl": impl, "out": str(tmp / impl)})
+            for impl in ("nlviz", "naive")
+        }
+    for impl, r in res.items():
+        if "error" in r:
+            print(f"# {impl} failed: {r['error']}", file=sys.stderr)
+    columns = ["model", "clips", "workers", "nlviz export (clips/s)", "naive full map + matplotlib (clips/s)", "ratio"]
+    ratio = harness.fmt_ratio(harness.speedup(res["naive"], res["nlviz"]))
+    print(harness.table_header(columns))
+    print(
+        harness.table_row(
+            [
+                args.model,
+                args.clips,
+                args.workers,
+                clips_per_s(res["nlviz"], args.clips),
+                clips_per_s(res["naive"], args.clips),
+                ratio,
+            ]
+        )
+    )
+    print(f"\nclips/s of the median run (of the p95 run), {args.repeats} runs each; ratio = naive / nlviz time.")
     return 0
 
 

@@ -6,21 +6,22 @@ partner, the ringed *cue* early in the clip ("partner"), each next to its chance
 the key cells). Held-out clips (the card's eval seed). Prints a markdown table.
 
     python bench/object_mass.py [--n 32] [--models st_nl_embedded ...]
+    python bench/object_mass.py --quick    # 2 clips of the first 2 models: a smoke run
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import harness
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=32, help="held-out clips per model")
     ap.add_argument("--models", nargs="*", help="zoo names (default: every spacetime model with an operator)")
+    ap.add_argument("--quick", action="store_true", help="2 clips of the first 2 models (smoke run)")
     args = ap.parse_args()
     import nlviz
     from nlviz.analysis.objects import task_object_mass
@@ -30,8 +31,10 @@ def main() -> int:
     cards = [c for c in zoo_cards() if c["task"]["name"] == "spacetime" and c["operator"] != "none"]
     if args.models:
         cards = [c for c in cards if c["name"] in args.models]
-    print("| model | block | kind | mass on cue (partner) | chance | ratio | mass on target, other frames | chance |")
-    print("|---|---|---|---|---|---|---|---|")
+    if args.quick:
+        cards, args.n = cards[:2], 2
+    columns = ["model", "block", "kind", "mass on cue (partner)", "chance", "ratio", "mass on target, other frames"]
+    print(harness.table_header([*columns, "chance"]))
     for card in cards:
         model = nlviz.load_model(card["name"])
         task = make_task(card["task"]["name"], **card["task"]["params"])
@@ -39,11 +42,8 @@ def main() -> int:
         for block, r in res.items():
             kind = model.get_submodule(block).kind
             ratio = r["partner"] / r["partner_chance"] if r.get("partner_chance") else float("nan")
-            print(
-                f"| {card['name']} | {block} | {kind} | {r['partner']:.3f} | {r['partner_chance']:.3f} | "
-                f"{ratio:.1f}× | {r['self']:.3f} | {r['self_chance']:.3f} |",
-                flush=True,
-            )
+            cells = [card["name"], block, kind, f"{r['partner']:.3f}", f"{r['partner_chance']:.3f}", f"{ratio:.1f}×"]
+            print(harness.table_row([*cells, f"{r['self']:.3f}", f"{r['self_chance']:.3f}"]), flush=True)
     return 0
 
 

@@ -1,9 +1,9 @@
 """Operator benchmark: nlviz ops vs the reference implementations, measured in the same run.
 
-Each (implementation, case, pass) runs in its own fresh process, so peak memory is that of one measurement:
-we report the growth of the process's peak RSS over its RSS after building the module and input (i.e. the
-working memory of the forward / forward+backward). Times are medians over ``--repeats`` runs after one warmup.
-Ratios = reference / nlviz (time: >1 means nlviz is faster; memory: nlviz / reference, <1 means less).
+Each (implementation, case, pass) runs in its own fresh process (bench/harness.py), so peak memory is that of
+one measurement: the growth of the process's peak RSS over its RSS after building the module and input (the
+working memory of the forward / forward+backward). Times: median and p95 of ``--repeats`` runs after one
+warmup. Ratios (harness): time = reference / nlviz (>1: nlviz is faster), memory = nlviz / reference (<1: less).
 
     python bench/ops.py                 # full table (several minutes), prints markdown
     python bench/ops.py --quick         # small shapes, a smoke run
@@ -12,19 +12,11 @@ Ratios = reference / nlviz (time: >1 means nlviz is faster; memory: nlviz / refe
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import resource
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE.parent / "tests"))
+import harness
 
 # name: (channels, (T, H, W), sub_sample)
 CASES = {
@@ -80,17 +72,12 @@ def build(impl: str, mode: str | None, pool: str | None, channels: int, grid, su
         )  # timm: rd_ratio 1/4
         return m, torch.randn(t, channels, h, w)
     if impl == "timm-bat":
-        from refs_timm import import_timm_non_local_attn
+        from support.refs import import_timm_non_local_attn
 
         mod = import_timm_non_local_attn()
         m = mod.BatNonLocalAttn(channels, block_size=7, groups=8, drop_rate=0.0)
         return m, torch.randn(t, channels, h, w)
     raise ValueError(impl)
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def worker(spec: dict) -> dict:
@@ -105,7 +92,7 @@ def worker(spec: dict) -> dict:
     else:
         m.eval()
 
-    def run():
+    def run(_):
         if backward:
             m.zero_grad(set_to_none=True)
             x.grad = None
@@ -114,58 +101,29 @@ def worker(spec: dict) -> dict:
             with torch.no_grad():
                 m(x)
 
-    base = rss_mb()
-    times = []
-    for i in range(spec["repeats"] + 1):
-        t0 = time.perf_counter()
-        run()
-        if i:  # the first run is a warmup
-            times.append(time.perf_counter() - t0)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"median_s": statistics.median(times), "peak_mb": max(0.0, peak - base)}
+    return harness.measure(run, spec["repeats"])
 
 
 def measure(impl, mode, pool, case, shape, pss, repeats) -> dict:
     if (impl, mode, case) in SKIP:
         return {"skipped": SKIP[(impl, mode, case)]}
     spec = {"impl": impl, "mode": mode, "pool": pool, "case": shape, "pass": pss, "repeats": repeats}
-    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True)
-    if proc.returncode:
-        err = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return {"error": err[:160]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def fmt(r: dict) -> str:
-    if "skipped" in r:
-        return "not run"
-    if "error" in r:
-        return "fails"
-    return f"{r['median_s'] * 1e3:.0f} ms / {r['peak_mb']:.0f} MB"
-
-
-def ratio(ref: dict, ours: dict) -> str:
-    if "median_s" not in ref or "median_s" not in ours:
-        return "—"
-    mem = ours["peak_mb"] / ref["peak_mb"] if ref["peak_mb"] > 1 else float("nan")
-    return f"{ref['median_s'] / ours['median_s']:.1f}× faster, {mem:.2f}× memory"
+    return harness.in_fresh_process(__file__, spec)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap = harness.argument_parser(__doc__)
     ap.add_argument("--quick", action="store_true", help="small shapes (smoke run)")
     ap.add_argument("--only", choices=list(CASES), action="append", help="run only these cases")
     ap.add_argument("--passes", default="fwd,fwd+bwd", help="comma list of fwd, fwd+bwd")
-    ap.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median reported)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median and p95 reported)")
     ap.add_argument("--json", help="also write raw results to this file")
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-        return 0
+        return harness.worker_main(worker, args.worker)
     cases = QUICK if args.quick else CASES
     results = []
-    print("| case | pass | comparison | nlviz | reference | ratio |\n|---|---|---|---|---|---|", flush=True)
+    print(harness.table_header(["case", "pass", "comparison", "nlviz", "reference", "ratio"]), flush=True)
     for case in args.only or list(cases):
         for pss in args.passes.split(","):
             for label, ours, ref in PAIRS:
@@ -173,11 +131,9 @@ def main() -> int:
                 r_ref = measure(*ref, case, cases[case], pss, args.repeats)
                 results.append({"case": case, "pass": pss, "label": label, "nlviz": r_ours, "reference": r_ref})
                 note = r_ref.get("error") or r_ref.get("skipped") or ""
-                print(
-                    f"| {case} | {pss} | {label} | {fmt(r_ours)} | {fmt(r_ref)} | {ratio(r_ref, r_ours)} |"
-                    + (f" <!-- {note} -->" if note else ""),
-                    flush=True,
-                )
+                cells = [case, pss, label, harness.fmt_measure(r_ours), harness.fmt_measure(r_ref)]
+                row = harness.table_row([*cells, harness.ratio_cell(r_ref, r_ours)])
+                print(row + (f" <!-- {note} -->" if note else ""), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

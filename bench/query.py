@@ -4,62 +4,34 @@ Case: a non-local block, embedded gaussian (no 1/√C' scale, as AlexHex7), C = 
 8×56×56 → N = N_k = 25088 (no subsampling), batch 1.
 
 - ``nlviz row``: capture once (``nlviz.capture``), then time ``rec.affinity(block, [q]).topk(20)`` for
-  different queries q (median);
+  different queries q;
 - ``reference row``: AlexHex7's ``return_nl_map`` path on the same θ, φ: ``f = θᵀφ`` (N×N), ``softmax``,
   take row q, top-20 (the convs are not timed on either side);
 - ``nlviz all (chunked)``: top-20 of *every* query, rows computed in chunks under ``--max-bytes``;
 - ``reference all``: the same top-20 of every row of the reference's full map.
 
-Each measurement runs in its own fresh process. Peak memory is the growth of the process's peak RSS
-during the timed runs only: the peak is reset (``/proc/self/clear_refs``) after the capture and warmup.
+Measured with bench/harness.py: each implementation in its own fresh process; median and p95 of the timed
+runs; peak memory is the growth of the process's peak RSS during the timed runs only (the peak is reset after
+the capture and warmup); ratios: time = reference / nlviz (>1: nlviz is faster), memory = nlviz / reference.
 "Largest tensor" is the biggest tensor any torch op produced during one (untimed) run, recorded by a
 ``TorchDispatchMode``: it shows whether an N×N matrix was ever allocated.
 
     python bench/query.py                    # full case, 1 thread; writes its section of bench/README.md
-    python bench/query.py --quick --no-readme  # N = 2·14·14, a smoke run
+    python bench/query.py --quick            # N = 2·14·14, a smoke run (prints only, like --no-readme)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+import harness
 
 SECTION = "## Query extraction (bench/query.py)"
 CASES = {"full": (256, (8, 56, 56)), "quick": (32, (2, 14, 14))}
 K = 20
 IMPLS = ("nlviz-row", "ref-row", "nlviz-all", "ref-all")
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def reset_peak() -> bool:
-    """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS; False where that is not allowed."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def largest_tensor(fn) -> int:
@@ -168,14 +140,7 @@ def worker(spec: dict) -> dict:
 
     with torch.no_grad():
         out["largest_tensor"] = largest_tensor(lambda: run(0))  # also the warmup
-        clean = reset_peak()
-        base = rss_mb()
-        times = []
-        for i in range(1, spec["repeats"] + 1):
-            t0 = time.perf_counter()
-            result = run(i)
-            times.append(time.perf_counter() - t0)
-        out |= {"median_s": statistics.median(times), "peak_mb": max(0.0, peak_mb() - base), "clean_peak": clean}
+        out |= harness.measure(run, spec["repeats"], warmups=0)
         if impl in ("nlviz-row", "ref-row"):  # parity check on the first query
             result = run(0)
             out["top_idx"] = result.indices.flatten().tolist()
@@ -186,38 +151,16 @@ def worker(spec: dict) -> dict:
 
 def measure(impl: str, case, repeats: int, threads: int, max_bytes: int) -> dict:
     spec = {"impl": impl, "case": case, "repeats": repeats, "threads": threads, "max_bytes": max_bytes}
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    proc = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True, env=env
-    )
-    if proc.returncode:
-        return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:200]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def fmt_time(s: float) -> str:
-    return f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.2f} s"
+    return harness.in_fresh_process(__file__, spec, threads=threads)
 
 
 def row(label: str, r: dict, n: int) -> str:
     if "error" in r:
-        return f"| {label} | fails: {r['error']} | | | |"
+        return harness.table_row([label, f"fails: {r['error']}", "", "", "", ""])
     nxn = "yes" if r["largest_tensor"] >= n * n else "no"
-    return f"| {label} | {fmt_time(r['median_s'])} | {r['peak_mb']:.0f} MB | {r['largest_tensor']:,} | {nxn} |"
-
-
-def times(x: float) -> str:
-    return f"{x:,.0f}×" if x >= 10 else f"{x:.1f}×"
-
-
-def ratio(ref: dict, ours: dict) -> str:
-    if "median_s" not in ref or "median_s" not in ours:
-        return "—"
-    mem = (
-        f"{times(ref['peak_mb'] / ours['peak_mb'])} less peak memory" if ours["peak_mb"] >= 1 else "peak memory < 1 MB"
-    )
-    speed = ref["median_s"] / ours["median_s"]
-    return f"{times(speed)} faster, {mem}" if speed >= 1 else f"{times(1 / speed)} slower, {mem}"
+    p95 = harness.fmt_time(r["p95_s"]) if "p95_s" in r else "—"  # not in a --from-json file of an older run
+    times = [harness.fmt_time(r["median_s"]), p95]
+    return harness.table_row([label, *times, f"{r['peak_mb']:.0f} MB", f"{r['largest_tensor']:,}", nxn])
 
 
 def table(res: dict, case, threads: int, max_bytes: int, repeats: dict, note: str = "") -> str:
@@ -227,21 +170,24 @@ def table(res: dict, case, threads: int, max_bytes: int, repeats: dict, note: st
         "One query's exact attention row from a `nlviz.capture` recording, against building the full map the way",
         "the reference implementations expose it (AlexHex7's `forward(x, return_nl_map=True)` returns",
         "`softmax(θᵀφ)`, N×N), on the same θ and φ; the θ/φ convolutions are not timed on either side.",
-        "Run: `python bench/query.py` (rewrites this section; `--quick --no-readme` for a smoke run).",
+        "Run: `python bench/query.py` (rewrites this section; `--quick` for a smoke run).",
         "",
         f"Case: embedded-gaussian NL block, C = {channels} (C' = {channels // 2}), input {grid[0]}×{grid[1]}×{grid[2]} "
-        f"→ N = N_k = {n:,}, batch 1, float32, {threads} thread(s); top-{K}. Median of {repeats['row']} (rows) / "
-        f"{repeats['all']} (all queries) timed runs after one warmup, each implementation in its own process.",
+        f"→ N = N_k = {n:,}, batch 1, float32, {threads} thread(s); top-{K}. Median and p95 of "
+        f"{repeats['row']} (rows) / {repeats['all']} (all queries) timed runs after one warmup, each implementation "
+        "in its own process (bench/harness.py). Ratios: time = reference / nlviz (>1: nlviz is faster), memory = "
+        "nlviz / reference (<1: nlviz needs less).",
         "",
-        "| measurement | median time | peak memory | largest tensor (elements) | N×N allocated |",
-        "|---|---|---|---|---|",
+        harness.table_header(
+            ["measurement", "median time", "p95 time", "peak memory", "largest tensor (elements)", "N×N allocated"]
+        ),
         row("nlviz: one row + top-20 from a recording", res["nlviz-row"], n),
         row("reference (AlexHex7 `return_nl_map`): full map, take the row, top-20", res["ref-row"], n),
         row(f"nlviz: top-20 of all {n:,} queries, chunks ≤ {max_bytes / 2**20:.0f} MB", res["nlviz-all"], n),
         row("reference: top-20 of every row of the full map", res["ref-all"], n),
         "",
-        f"- one row: {ratio(res['ref-row'], res['nlviz-row'])};",
-        f"- all queries: {ratio(res['ref-all'], res['nlviz-all'])}.",
+        f"- one row: {harness.ratio_cell(res['ref-row'], res['nlviz-row'])};",
+        f"- all queries: {harness.ratio_cell(res['ref-all'], res['nlviz-all'])}.",
     ]
     a, b = res["nlviz-row"], res["ref-row"]
     if "top_idx" in a and "top_idx" in b:
@@ -266,38 +212,21 @@ def table(res: dict, case, threads: int, max_bytes: int, repeats: dict, note: st
     return "\n".join(lines)
 
 
-def write_section(path: Path, body: str) -> None:
-    """Replace (or append) this benchmark's section of ``path``; other sections are left as they are."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{SECTION}\n\n{body.rstrip()}\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + block + (text[nxt:] if nxt >= 0 else "")
-    else:
-        text = text.rstrip() + "\n\n" + block
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--worker", help=argparse.SUPPRESS)
-    ap.add_argument("--quick", action="store_true", help="a small case (smoke run)")
+    ap = harness.argument_parser(__doc__)
+    ap.add_argument("--quick", action="store_true", help="a small case (smoke run; implies --no-readme)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per measurement (default 1)")
-    ap.add_argument("--repeats", type=int, default=50, help="timed single-row runs (median reported)")
+    ap.add_argument("--repeats", type=int, default=50, help="timed single-row runs (median and p95 reported)")
     ap.add_argument("--repeats-all", type=int, default=2, help="timed all-queries runs")
     ap.add_argument("--max-bytes", type=int, default=64 * 2**20, help="memory bound of one chunk of rows")
-    ap.add_argument("--readme", default=str(HERE / "README.md"), help="README whose section to (re)write")
+    ap.add_argument("--readme", default=str(harness.README), help="README whose section to (re)write")
     ap.add_argument("--no-readme", action="store_true", help="only print the table")
     ap.add_argument("--json", help="also write raw results to this file")
     ap.add_argument("--note", default="", help="a line about the conditions of this run, added to the section")
     ap.add_argument("--from-json", help="re-render the table from a --json file of an earlier run (no measuring)")
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-        return 0
+        return harness.worker_main(worker, args.worker)
     case = CASES["quick" if args.quick else "full"]
     res = json.loads(Path(args.from_json).read_text()) if args.from_json else {}
     for impl in [] if args.from_json else IMPLS:
@@ -321,8 +250,8 @@ def main() -> int:
     print(body)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2))
-    if not args.no_readme:
-        write_section(Path(args.readme), body)
+    if not (args.no_readme or args.quick):  # a smoke run never replaces the recorded figures
+        harness.write_section(Path(args.readme), SECTION, body)
     return 0
 
 

@@ -1,24 +1,14 @@
-"""Shared test fixtures: deterministic torch, the ../shared directory, opt-in slow tests."""
+"""Shared test fixtures: deterministic torch, the in-repo AlexHex7 checkpoint."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("NLVIZ_SHARED", ROOT.parent / "shared"))
-
-
-def pytest_collection_modifyitems(config, items):
-    if os.environ.get("NLVIZ_SLOW") or config.getoption("-m"):
-        return
-    skip = pytest.mark.skip(reason="slow test: opt in with NLVIZ_SLOW=1 or -m slow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+#: AlexHex7/Non-local_pytorch's released MNIST network and its maps, copied into the repository (see its NOTICE)
+ALEXHEX7 = Path(__file__).resolve().parent / "assets" / "alexhex7_mnist"
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +18,6 @@ def _seed():
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"../shared not found at {SHARED} (set NLVIZ_SHARED)")
-    return SHARED
+def alexhex7_dir() -> Path:
+    """tests/assets/alexhex7_mnist: net.pth, sample.png, nl_map_1.npy, nl_map_2.npy (README.md there)."""
+    return ALEXHEX7

@@ -9,6 +9,7 @@ import nlviz
 from nlviz.extract.geometry import AffinityGeometry, GridGeometry
 from nlviz.models import build_model
 from nlviz.ops.base import Affinity
+from support.randomize import randomize
 
 
 @pytest.fixture
@@ -26,20 +27,6 @@ def make_aff():
     return make
 
 
-def _randomize(model, seed=3):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn(p.shape, generator=g) * 0.2)
-    return model.eval()
-
-
-@pytest.fixture(scope="session")
-def randomize():
-    """Add seeded N(0, 0.2) noise to every parameter (so zero-initialized blocks are active); eval mode."""
-    return _randomize
-
-
 @pytest.fixture(scope="module")
 def c2d():
     """tiny C2D: a subsampled embedded-gaussian NL in stage 2 (grid 4×8×8, keys 4×4×4) and a per-frame
@@ -49,7 +36,9 @@ def c2d():
         {"op": "spatial_bias", "stage": 3, "index": 0},
     ]
     torch.manual_seed(0)
-    return _randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks))
+    return randomize(
+        build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks), seed=3, std=0.2, add=True
+    )
 
 
 @pytest.fixture(scope="module")

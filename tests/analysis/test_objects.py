@@ -13,6 +13,7 @@ from nlviz.analysis import object_coverage, object_queries, object_report, on_ob
 from nlviz.data import make_task
 from nlviz.extract.geometry import GridGeometry
 from nlviz.models import build_model
+from support.randomize import randomize
 
 
 def test_coverage_is_the_covered_pixel_fraction():
@@ -53,12 +54,14 @@ def test_on_object_mass_by_hand(make_aff):
 
 
 @pytest.fixture(scope="module")
-def spacetime(randomize):
+def spacetime():
     task = make_task("spacetime", frames=4, size=24, cue_frames=1, probe_frames=2)
     sample = task.sample(0, 3)
     blocks = [{"op": "nonlocal", "stage": 2, "index": 0, "options": {"sub_sample": True, "zero_init": False}}]
     torch.manual_seed(0)
-    model = randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks))
+    model = randomize(
+        build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks), seed=3, std=0.2, add=True
+    )
     x = task.batch(0, 3, 1)[0]
     with torch.no_grad(), nlviz.capture(model, clip=sample.to_clip()) as rec:
         model(x)
@@ -87,11 +90,13 @@ def test_report_on_the_cue_target_pair(spacetime):
         object_report(rec, block, sample, 99)
 
 
-def test_task_object_mass_averages_reports_over_samples(randomize):
+def test_task_object_mass_averages_reports_over_samples():
     task = make_task("spacetime", frames=4, size=24, cue_frames=1, probe_frames=2)
     blocks = [{"op": "nonlocal", "stage": 2, "index": 0, "options": {"sub_sample": True, "zero_init": False}}]
     torch.manual_seed(0)
-    model = randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks))
+    model = randomize(
+        build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks), seed=3, std=0.2, add=True
+    )
     got = task_object_mass(model, task, seed=0, start=2, n=2)
     (block,) = got
     reports = []

@@ -7,7 +7,9 @@ import os
 import sys
 
 import pytest
-from app_helpers import app_on_path, tiny_zoo
+
+from support.app import app_on_path
+from support.checkpoints import tiny_zoo
 
 
 @pytest.fixture(scope="session")

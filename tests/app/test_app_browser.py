@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -21,7 +20,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from app_helpers import ROOT, random_pth, tiny_zoo
+
+from support.app import ROOT, random_pth
+from support.checkpoints import tiny_zoo
+from support.markdown import write_section
 
 pytestmark = pytest.mark.browser
 
@@ -137,7 +139,6 @@ def open_page(page, url: str, title: str) -> None:
 def write_bench(latencies: list[float], info: dict[str, str], path: Path) -> None:
     ms = sorted(1000 * v for v in latencies)
     body = (
-        f"{SECTION}\n\n"
         "Click a pixel in a frame of the Explore page's strip → the arrow plot shows the new query (its title names\n"
         "the new query cell). Measured by `tests/app/test_app_browser.py`: headless Debian chromium through\n"
         "Playwright, `streamlit run app/Home.py` on loopback, 1 torch thread; the time from the click to the updated\n"
@@ -154,12 +155,7 @@ def write_bench(latencies: list[float], info: dict[str, str], path: Path) -> Non
         "- the interactive plotly heatmaps are off by default (the strip shows the same maps); turning them on adds\n"
         "  one more figure per click.\n"
     )
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-    text = (
-        pattern.sub(lambda _: body.rstrip("\n") + "\n", text) if SECTION in text else text.rstrip("\n") + "\n\n" + body
-    )
-    path.write_text(text.rstrip("\n") + "\n")
+    write_section(path, SECTION, body)
 
 
 def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):

@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 import torch
-from app_helpers import PAGES, direct
 from streamlit.testing.v1 import AppTest
 
 from nlviz import session
+from support.app import PAGES, direct
 
 QUERIES = [(0, 3, 3), (1, 16, 20), (3, 30, 1)]
 

@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 import torch
-from app_helpers import APP, PAGES, direct
 from streamlit.testing.v1 import AppTest
 
 import nlviz
 from nlviz import session
+from support.app import APP, PAGES, direct
 
 
 def page(name: str, **state) -> AppTest:

@@ -8,11 +8,12 @@ import io
 import cv2
 import numpy as np
 import pytest
-from app_helpers import PAGES, corrupt_video, huge_png, random_pth, save_tiny
 from streamlit.testing.v1 import AppTest
 
 from nlviz import session
 from nlviz.session import UploadError
+from support.app import PAGES, corrupt_video, huge_png, random_pth
+from support.checkpoints import save_tiny
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 import torch
-from app_helpers import direct
 
 import nlviz
 from nlviz import session
+from support.app import direct
 
 
 def test_default_model_prefers_embedded_then_nl_then_first():
@@ -159,9 +159,8 @@ def test_sample_video_is_read_like_a_video(zoo):
 def test_every_operator_family_goes_through_the_views(zoo, tmp_path, name, monkeypatch):
     """Subsampled keys, per-frame BAT, signed linear contributions: explore/compare/summary/export all work, and
     a comparison against the plain NL block (another key grid) moves mass without losing any."""
-    from app_helpers import save_tiny
-
     from nlviz.session.compare import mass_on
+    from support.checkpoints import save_tiny
 
     save_tiny(tmp_path, name)
     for other in ("tiny_nl_embedded",):
@@ -187,8 +186,9 @@ def test_every_operator_family_goes_through_the_views(zoo, tmp_path, name, monke
 def test_an_all_zero_row_is_explained_not_drawn_blank(zoo, tmp_path, monkeypatch):
     """A concatenation block with w_f = 0 has ReLU(0) = 0 for every pair (how a dead block looks): the view says
     so (the first zoo concatenation model showed blank figures and NaN statistics without a word)."""
-    from app_helpers import save_tiny
     from safetensors.torch import load_file, save_file
+
+    from support.checkpoints import save_tiny
 
     save_tiny(tmp_path, "tiny_nl_concat")
     monkeypatch.setenv("NLVIZ_CHECKPOINTS", str(tmp_path))

@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import video_files
 
 from nlviz.data import InputError, input_kind, read_clip, read_frames_folder, read_image, read_video
+from support import videos
 
 H, W = 48, 64  # source frames: landscape, so the short-side resize and the center crop both act
 
@@ -22,11 +22,11 @@ def frame(i: int) -> np.ndarray:
 
 
 def write_cv2(path: Path, n: int, fourcc: str = "MJPG") -> Path:
-    return video_files.write_cv2(path, [frame(i) for i in range(n)], fourcc)
+    return videos.write_cv2(path, [frame(i) for i in range(n)], fourcc)
 
 
 def write_h264(path: Path, n: int) -> Path:
-    return video_files.write_h264(path, [frame(i) for i in range(n)])
+    return videos.write_h264(path, [frame(i) for i in range(n)])
 
 
 def gray_levels(clip) -> list[int]:

@@ -8,15 +8,15 @@ import subprocess
 import sys
 
 import pytest
-from export_helpers import save_tiny
 
 from nlviz.cli import export_cmd
 from nlviz.viewspec import ViewSpec
+from support.checkpoints import save_tiny_c2d
 
 
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory) -> str:
-    return str(save_tiny(tmp_path_factory.mktemp("ckpt") / "tiny"))
+    return str(save_tiny_c2d(tmp_path_factory.mktemp("ckpt") / "tiny"))
 
 
 def test_flags_override_the_spec_file(ckpt, tmp_path):

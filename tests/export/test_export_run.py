@@ -8,18 +8,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from export_helpers import mixed_folder, save_tiny, temp_files
 
 import nlviz.export.batch as export
 import nlviz.export.job as job
 from nlviz.data import read_clip
 from nlviz.export import expand_inputs, run
 from nlviz.viewspec import SpecError, ViewSpec
+from support.checkpoints import save_tiny_c2d
+from support.export_inputs import mixed_folder, temp_files
 
 
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory) -> str:
-    return str(save_tiny(tmp_path_factory.mktemp("ckpt") / "tiny"))
+    return str(save_tiny_c2d(tmp_path_factory.mktemp("ckpt") / "tiny"))
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +197,7 @@ def test_workers_run_processes_and_give_the_same_files(ckpt, tmp_path):
 
 
 def test_comparison_of_two_models_and_block_stats(ckpt, tmp_path):
-    other = save_tiny(tmp_path / "bat", "bat", {"block_size": 4, "groups": 2, "dim": 3}, seed=1)
+    other = save_tiny_c2d(tmp_path / "bat", "bat", {"block_size": 4, "groups": 2, "dim": 3}, seed=1)
     m = run(
         spec_of(ckpt, models=(ckpt, str(other)), queries={"mode": "grid", "n": 1}),
         ["synthetic:1"],

@@ -10,18 +10,11 @@ import torch
 
 import nlviz
 from nlviz.models import build_model
+from support.randomize import randomize
 
 
 def _all_hooks(model):
     return sum(len(m._forward_pre_hooks) + len(m._forward_hooks) for m in model.modules())
-
-
-def _randomize(model):
-    g = torch.Generator().manual_seed(3)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn(p.shape, generator=g) * 0.2)
-    return model.eval()
 
 
 @pytest.fixture
@@ -30,7 +23,9 @@ def c2d():
         {"op": "nonlocal", "stage": 2, "index": 0, "options": {"mode": "embedded_gaussian", "sub_sample": True}},
         {"op": "spatial_bias", "stage": 3, "index": 0},
     ]
-    return _randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks))
+    return randomize(
+        build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=blocks), seed=3, std=0.2, add=True
+    )
 
 
 def test_no_hooks_remain_on_every_exit_path(c2d, monkeypatch):
@@ -168,9 +163,11 @@ def test_concurrent_captures_do_not_mix(c2d):
 def test_per_frame_extras_use_the_3d_layout():
     """BAT run per frame exposes P/Q as (B, G, T, H, H) like a 3D block (was (B, T, G, ...) before the fix)."""
     spec = {"op": "bat", "stage": 2, "index": 0, "options": {"block_size": 2, "groups": 2, "dim": 2}}
-    m2 = _randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=[spec]))
+    m2 = randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=[spec]), seed=3, std=0.2, add=True)
     spec3 = {**spec, "options": {**spec["options"], "dim": 3}}
-    m3 = _randomize(build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=[spec3]))
+    m3 = randomize(
+        build_model("tiny_c2d", num_classes=4, widths=[8, 16, 32], blocks=[spec3]), seed=3, std=0.2, add=True
+    )
     x = torch.randn(2, 3, 3, 8, 8)
     shapes = []
     for m in (m2, m3):

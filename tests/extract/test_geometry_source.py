@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from video_files import write_cv2, write_h264
 
 import nlviz
 from nlviz.data import read_clip
 from nlviz.models import build_model
+from support.videos import write_cv2, write_h264
 
 H0, W0, N = 60, 100, 12  # landscape source: 60×100 → resized 32×53, center crop x0 = 10
 MARK = 12  # bright square marker, side in source pixels

@@ -8,10 +8,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from io_helpers import write_py2_pickle
 
 from nlviz.io.caffe2 import read_blobs
 from nlviz.io.checkpoint import CheckpointError
+from support.py2_pickles import write_py2_pickle
 
 
 def test_python2_blobs_pickle_loads_exactly(tmp_path):

@@ -21,8 +21,8 @@ def _run(argv: list[str]) -> int:
 
 
 @pytest.fixture(scope="module")
-def released(shared_dir):
-    return shared_dir / "refs" / "alexhex7_mnist" / "net.pth"
+def released(alexhex7_dir):
+    return alexhex7_dir / "net.pth"
 
 
 @pytest.mark.parametrize("fmt", ["auto", "alexhex7", "alexhex7:embedded_gaussian"])

@@ -9,12 +9,12 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from io_helpers import randomize_
 
 import nlviz
 from nlviz.io import public
 from nlviz.io.checkpoint import CheckpointError
 from nlviz.models import build_model, paper_placement
+from support.randomize import randomize
 
 MMACTION_NL = {"mode": "dot_product", "sub_sample": True, "use_scale": False}
 
@@ -24,7 +24,7 @@ def mm_state():
     """An mmaction2 I3D NL ``state_dict`` (written by our exporter; the parity tests use mmaction2's own model)."""
     torch.manual_seed(0)
     model = build_model("r50_i3d", blocks=paper_placement("5", "nonlocal", MMACTION_NL))
-    return public.export_state_dict(randomize_(model), "mmaction2")
+    return public.export_state_dict(randomize(model), "mmaction2")
 
 
 def _save(obj, path):

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from io_helpers import randomize_
 from mmcv.cnn.bricks.non_local import NonLocal2d
 from pytorchvideo.layers.nonlocal_net import create_nonlocal
-from refs_timm import timm_non_local_attn
 
 from nlviz import ops
 from nlviz.io import convert_state_dict
@@ -26,6 +24,8 @@ from nlviz.io.layouts import slowfast as slowfast_layout
 from nlviz.io.sources.bat import to_timm
 from nlviz.io.sources.nonlocal_block import to_mmcv, to_slowfast
 from nlviz.models import build_model
+from support.randomize import randomize
+from support.refs import load_or_skip, timm_non_local_attn
 
 pytestmark = pytest.mark.ref
 TOL = 1e-5
@@ -42,9 +42,7 @@ def _err(ours, ref, x) -> float:
 @pytest.mark.parametrize("caffe2", [False, True])
 def test_slowfast_and_caffe2_blocks_match_pytorchvideo(instantiation, caffe2):
     c = 32
-    ref = randomize_(
-        create_nonlocal(dim_in=c, dim_inner=c // 2, pool_size=(1, 2, 2), instantiation=instantiation)
-    ).eval()
+    ref = randomize(create_nonlocal(dim_in=c, dim_inner=c // 2, pool_size=(1, 2, 2), instantiation=instantiation))
     ours_names = convert_state_dict(ref.state_dict(), "pytorchvideo")
     public = to_slowfast(ours_names, caffe2=caffe2)  # the block as a SlowFast model_state / Caffe2 pickle holds it
     mode = slowfast_layout.MODE[instantiation]
@@ -66,7 +64,7 @@ def _fold_bias_into_bn(sd: dict) -> dict:
 
 def test_bat_official_block_matches_timm():
     s, k = 7, 4
-    model = randomize_(
+    model = randomize(
         build_model("r50_2d", blocks=[{"op": "bat", "stage": 3, "index": 1, "options": {"block_size": s, "groups": k}}])
     )
     official = bat_layout.export(model)  # layer3.nl1.{conv1.0, batransform.conv_p, ...}
@@ -76,7 +74,7 @@ def test_bat_official_block_matches_timm():
     c = state["reduce.conv.weight"].shape[1]  # 1024 channels in res4
     op = ops.create(name, c, **options).eval()
     op.load_state_dict(state)
-    ref = timm_non_local_attn().BatNonLocalAttn(c, block_size=s, groups=k, rd_channels=c // 2)
+    ref = load_or_skip(timm_non_local_attn).BatNonLocalAttn(c, block_size=s, groups=k, rd_channels=c // 2)
     ref.load_state_dict(to_timm(_fold_bias_into_bn(state)))
     x = torch.randn(2, c, 14, 14)
     assert _err(op, ref.eval(), x) <= TOL
@@ -84,7 +82,7 @@ def test_bat_official_block_matches_timm():
 
 @pytest.mark.parametrize("mode", ["embedded_gaussian", "gaussian", "dot_product", "concatenation"])
 def test_alexhex7_blocks_match_mmcv(mode):
-    model = randomize_(build_model("alexhex7_mnist", mode=mode)).eval()
+    model = randomize(build_model("alexhex7_mnist", mode=mode))
     ref = NonLocal2d(32, sub_sample=True, use_scale=False, mode=mode, norm_cfg=dict(type="BN"))
     ref.load_state_dict(to_mmcv(model.nl_1.state_dict(), sub_sample=True))
     x = torch.randn(2, 32, 14, 14)

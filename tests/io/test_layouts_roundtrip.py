@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from io_helpers import caffe2_file, randomize_, same_tensors, zero_biases_
 
 import nlviz
 from nlviz.io import public
 from nlviz.models import build_model, operator_blocks, paper_placement
+from support.py2_pickles import caffe2_file
+from support.randomize import randomize
+from support.state_dicts import same_tensors, zero_biases_
 
 SLOWFAST_NL = {"mode": "embedded_gaussian", "sub_sample": True, "pool": "before_conv", "use_scale": True}
 
@@ -23,7 +25,7 @@ def i3d():
     model = build_model(
         "r50_i3d", conv1_stride_t=1, pool1_stride_t=1, dropout=0.5, blocks=paper_placement("5", "nonlocal", SLOWFAST_NL)
     )
-    return randomize_(model).eval()
+    return randomize(model)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def image_models():
     nl = [{"op": "nonlocal", "stage": 3, "index": 4, "options": {"mode": "embedded_gaussian", "use_scale": True}}]
     bat = paper_placement("5", "bat", {"block_size": 7, "groups": 4})
     models = {
-        name: randomize_(build_model("r50_2d", num_classes=200, blocks=b)).eval()
+        name: randomize(build_model("r50_2d", num_classes=200, blocks=b))
         for name, b in (("cgnl", cgnl), ("nl", nl), ("bat", bat))
     }
     zero_biases_(models["nl"].layer3.nl4, ("theta", "phi", "g", "conv_out"))  # SpatialNL convs have no bias
@@ -201,7 +203,7 @@ def test_bat_official_and_torchvision_baseline(image_models, tmp_path):
 
 @pytest.mark.parametrize("mode", ["embedded_gaussian", "gaussian", "dot_product", "concatenation"])
 def test_alexhex7_four_instantiations(tmp_path, mode):
-    original = randomize_(build_model("alexhex7_mnist", mode=mode)).eval()
+    original = randomize(build_model("alexhex7_mnist", mode=mode))
     sd = public.export_state_dict(original, "alexhex7")
     assert ("nl_1.theta.weight" in sd) == (mode != "gaussian") and ("nl_1.concat_project.0.weight" in sd) == (
         mode == "concatenation"
@@ -218,7 +220,7 @@ def test_alexhex7_four_instantiations(tmp_path, mode):
         torch.testing.assert_close(model(x), original(x), rtol=0, atol=0)
 
 
-def test_alexhex7_released_file(shared_dir):
-    model = nlviz.load_model(shared_dir / "refs" / "alexhex7_mnist" / "net.pth")
+def test_alexhex7_released_file(alexhex7_dir):
+    model = nlviz.load_model(alexhex7_dir / "net.pth")
     assert model.card["format"] == "alexhex7:embedded_gaussian" and model.nl_1.scale == 1.0
     assert model.card["conventions"]["pooling"].startswith("max-pool 2×2 of φ and g after")

@@ -8,11 +8,11 @@ import json
 
 import pytest
 import torch
-from io_helpers import randomize_
-from refs_mmaction import backbones
 
 import nlviz
 from nlviz.models import operator_blocks
+from support.randomize import randomize
+from support.refs import load_or_skip, mmaction_backbones
 
 pytestmark = pytest.mark.ref
 
@@ -33,7 +33,7 @@ def _nl_cfg(mode: str, use_scale: bool) -> dict:
 
 
 def _reference(case: str):
-    refs = backbones()
+    refs = load_or_skip(mmaction_backbones)
     if case == "slowonly":
         return refs.ResNet3dSlowOnly(
             depth=50,
@@ -64,7 +64,7 @@ def pair(request, tmp_path_factory):
     """(case, reference backbone, its head, our model loaded from the saved mmaction2 checkpoint, path)."""
     case = request.param
     torch.manual_seed(0)
-    ref = randomize_(_reference(case))
+    ref = randomize(_reference(case))
     ref.eval()
     head = torch.nn.Linear(2048, 400)
     state = {f"backbone.{k}": v for k, v in ref.state_dict().items()}

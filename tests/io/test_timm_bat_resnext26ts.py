@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from io_helpers import randomize_, same_tensors
-from timm_byobnet import byobnet
 
 import nlviz
 from nlviz.io import public
 from nlviz.models import operator_blocks
+from support.randomize import randomize
+from support.refs import load_or_skip, timm_byobnet
+from support.state_dicts import same_tensors
 
 pytestmark = pytest.mark.ref
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.ref
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     torch.manual_seed(0)
-    ref = randomize_(byobnet().bat_resnext26ts()).eval()
+    ref = randomize(load_or_skip(timm_byobnet).bat_resnext26ts())
     path = tmp_path_factory.mktemp("timm") / "bat_resnext26ts_256-fa6fd595.pth"
     torch.save(ref.state_dict(), path)
     return ref, nlviz.load_model(path), path

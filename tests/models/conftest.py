@@ -1,11 +1,11 @@
-"""Register the toy operators of ``model_helpers`` for every test in tests/models (restored afterwards)."""
+"""Register the toy operators of ``support.toy_ops`` for every test in tests/models (restored afterwards)."""
 
 from __future__ import annotations
 
 import pytest
-from model_helpers import Toy2DOp, ToyOp
 
 from nlviz.ops.base import OPS
+from support.toy_ops import Toy2DOp, ToyOp
 
 
 @pytest.fixture(autouse=True)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 import torch
-from model_helpers import ALL_OPS, op_options, randomize_
 
 from nlviz.models import PerFrame, build_model, is_per_frame
 from nlviz.ops import create
 from nlviz.ops.base import OPS
+from support.randomize import randomize
+from support.toy_ops import ALL_OPS, op_options
 
 
 def _frame_op(name: str, channels: int = 16):
     """A 2D instance of ``name`` with random (non-identity) weights, in eval mode."""
     has_dim = "dim" in OPS.get(name).__init__.__code__.co_varnames
     op = create(name, channels, **op_options(name), **({"dim": 2} if has_dim else {}))
-    return randomize_(op).eval()
+    return randomize(op)
 
 
 @pytest.mark.parametrize("name", ALL_OPS)

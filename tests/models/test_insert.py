@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from model_helpers import ALL_OPS, copy_backbone, op_options
 
 from nlviz.models import PerFrame, build_model, is_per_frame, operator_blocks
 from nlviz.ops.base import OPS, NonLocalOp
+from support.state_dicts import copy_backbone
+from support.toy_ops import ALL_OPS, op_options
 
 TINY = {"tiny_c2d": (2, 3, 4, 16, 16), "tiny_i3d": (2, 3, 4, 16, 16), "tiny_resnet2d": (2, 3, 16, 16)}
 DEPTHS = [1, 2, 1]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from model_helpers import ALL_OPS
 
 import nlviz.ops
 from nlviz.models import build_model, operator_blocks, paper_placement
+from support.toy_ops import ALL_OPS
 
 CLIP = (1, 3, 32, 224, 224)  # the paper's 32-frame clip
 HEAD_400 = 2048 * 400 + 400

@@ -6,18 +6,15 @@ mmaction2's weights are renamed into ours with the key map below (mmcv's ``conv1
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-import sys
-import types
 
 import pytest
 import torch
-from model_helpers import randomize_
 
 import nlviz.ops
 from nlviz.models import build_model, paper_placement
+from support.randomize import randomize
+from support.refs import load_or_skip, mmaction_backbones
 
 pytestmark = pytest.mark.ref
 
@@ -28,24 +25,8 @@ NL_CFG = {"mode": "embedded_gaussian", "sub_sample": True, "use_scale": False}
 
 @pytest.fixture(scope="module")
 def resnet3d():
-    """mmaction2's ResNet3d, imported without ``mmaction.models`` (its wheel lacks a module; OPERATORS.md)."""
-    if importlib.util.find_spec("mmaction") is None or importlib.util.find_spec("mmcv") is None:
-        pytest.skip("mmaction2 / mmcv-lite not installed")
-    root = os.path.dirname(importlib.util.find_spec("mmaction").origin)
-    added = []
-    for name in ("mmaction", "mmaction.models", "mmaction.models.backbones"):
-        if name not in sys.modules:
-            module = types.ModuleType(name)
-            module.__path__ = [os.path.join(root, *name.split(".")[1:])]
-            sys.modules[name] = module
-            added.append(name)
-    try:
-        from mmaction.models.backbones.resnet3d import ResNet3d
-    finally:
-        for name in [k for k in sys.modules if k.startswith("mmaction")]:
-            if name in added or name.startswith("mmaction.models.backbones."):
-                sys.modules.pop(name, None)
-    return ResNet3d
+    """mmaction2's ResNet3d, imported without ``mmaction.models`` (its wheel lacks a module; support/refs.py)."""
+    return load_or_skip(mmaction_backbones).ResNet3d
 
 
 _RULES = [
@@ -84,8 +65,7 @@ def _pair(resnet3d, arch: str, with_nl: bool):
     ref_args = dict(conv1_kernel=(kt, 7, 7), conv1_stride_t=2, pool1_stride_t=2, inflate=inflate)
     if with_nl:
         ref_args.update(non_local=NL5, non_local_cfg=dict(NL_CFG, norm_cfg=dict(type="BN3d", requires_grad=True)))
-    ref = randomize_(resnet3d(depth=50, pretrained=None, pretrained2d=False, **ref_args))
-    ref.eval()  # mmaction2's train() returns None, so no chaining
+    ref = randomize(resnet3d(depth=50, pretrained=None, pretrained2d=False, **ref_args))
     ours = build_model(arch, blocks=paper_placement("5", "nonlocal", NL_CFG) if with_nl else []).eval()
     result = ours.load_state_dict(from_mmaction(ref.state_dict()), strict=False)
     assert result.missing_keys == [] or all(k.startswith("fc.") for k in result.missing_keys)

@@ -5,19 +5,19 @@ the state-dict converters."""
 from __future__ import annotations
 
 import pytest
-import refs_timm  # tests/ is on sys.path (rootdir conftest, prepend mode)
 import torch
 import torch.nn.functional as F
-from ops_helpers import randomize
 
 from nlviz import ops
 from nlviz.io import convert_state_dict
 from nlviz.io.sources.bat import from_bat, from_timm, to_bat, to_timm
 from nlviz.ops.bat import BAT
+from support.randomize import randomize
+from support.refs import import_timm_non_local_attn, load_or_skip, timm_non_local_attn
 
 
 def _bat(c, **options):
-    return randomize(ops.create("bat", c, **options))
+    return randomize(ops.create("bat", c, **options), seed=1, std=0.3, mean_std=0.1)
 
 
 # ---- parity with timm (bias=False, sigmoid) -------------------------------------------------------------
@@ -31,7 +31,8 @@ TIMM_CASES = [  # (B, C, H, W), block_size, groups, C_l
 
 
 def _timm_pair(c, s, k, c_l):
-    ref = randomize(refs_timm.timm_non_local_attn().BatNonLocalAttn(c, block_size=s, groups=k, rd_channels=c_l))
+    timm = load_or_skip(timm_non_local_attn)
+    ref = randomize(timm.BatNonLocalAttn(c, block_size=s, groups=k, rd_channels=c_l), seed=1, std=0.3, mean_std=0.1)
     ours = BAT(c, block_size=s, groups=k, bias=False, reduced_channels=c_l).eval()
     ours.load_state_dict(convert_state_dict(ref.state_dict(), "timm"), strict=True)
     return ref, ours
@@ -56,7 +57,7 @@ def test_timm_state_dict_round_trip():
     assert set(back) == set(ref.state_dict())
     for key, value in ref.state_dict().items():
         assert torch.equal(back[key], value), key
-    ref2 = refs_timm.timm_non_local_attn().BatNonLocalAttn(16, block_size=2, groups=2, rd_channels=8)
+    ref2 = timm_non_local_attn().BatNonLocalAttn(16, block_size=2, groups=2, rd_channels=8)
     ref2.load_state_dict(back, strict=True)
 
 
@@ -340,5 +341,5 @@ def test_timm_helper_leaves_no_stub_behind():
         return {k: v for k, v in sys.modules.items() if k.split(".")[0] in ("timm", "torchvision")}
 
     before = ours()
-    assert refs_timm.import_non_local_attn().BilinearAttnTransform.__name__ == "BilinearAttnTransform"
+    assert load_or_skip(import_timm_non_local_attn).BilinearAttnTransform.__name__ == "BilinearAttnTransform"
     assert ours() == before

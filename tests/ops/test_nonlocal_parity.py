@@ -16,6 +16,8 @@ from pytorchvideo.layers.nonlocal_net import create_nonlocal
 from nlviz import ops
 from nlviz.io import convert_state_dict
 from nlviz.io.sources.nonlocal_block import INVERSE, to_alexhex7, to_mmcv, to_pytorchvideo, to_slowfast
+from support.randomize import randomize
+from support.state_dicts import same_tensors
 
 pytestmark = pytest.mark.ref
 
@@ -29,28 +31,11 @@ MMCV = {
 TOL = 1e-5
 
 
-def _randomize(module, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
-        for name, b in module.named_buffers():
-            if name.endswith("running_mean"):
-                b.copy_(torch.randn(b.shape, generator=g) * 0.2)
-            elif name.endswith("running_var"):
-                b.copy_(torch.rand(b.shape, generator=g) + 0.5)
-    return module.eval()
-
-
 def _max_err(ours, ref, x):
     with torch.no_grad():
         want = ref(x)
         assert (want - x).abs().max() > 0.05, "the reference block contributes nothing: vacuous comparison"
         return (ours(x) - want).abs().max().item()
-
-
-def _same(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(torch.equal(torch.as_tensor(a[k]), torch.as_tensor(b[k])) for k in a)
 
 
 MMCV_CASES = [(d, m, s, u, "bn") for d in (1, 2, 3) for m in MODES for s in (False, True) for u in (False, True)]
@@ -65,18 +50,20 @@ MMCV_CASES += [(2, m, True, True, None) for m in MODES]
 def test_mmcv(dim, mode, sub_sample, use_scale, norm):
     cls, bn, shape = MMCV[dim]
     norm_cfg = {"type": bn} if norm else None
-    ref = _randomize(cls(C, sub_sample=sub_sample, use_scale=use_scale, mode=mode, norm_cfg=norm_cfg))
+    ref = randomize(
+        cls(C, sub_sample=sub_sample, use_scale=use_scale, mode=mode, norm_cfg=norm_cfg), seed=0, std=0.3, mean_std=0.2
+    )
     # mmcv ignores use_scale outside embedded gaussian; ours refuses a scale that does nothing
     options = {"mode": mode, "dim": dim, "sub_sample": sub_sample, "pool": "after_conv", "norm": norm}
     ours = ops.create("nonlocal", C, use_scale=use_scale and mode == "embedded_gaussian", **options).eval()
     converted = convert_state_dict(ref.state_dict(), "mmcv")
     ours.load_state_dict(converted)
-    assert _same(to_mmcv(converted, sub_sample=sub_sample), ref.state_dict())  # mmcv → ours → mmcv
+    assert same_tensors(to_mmcv(converted, sub_sample=sub_sample), ref.state_dict()) == []  # mmcv → ours → mmcv
     x = torch.randn(shape)
     assert _max_err(ours, ref, x) <= TOL
 
     # ours → mmcv: random weights incl. W_z's bias, which folds into the BN running mean
-    _randomize(ours, seed=1)
+    randomize(ours, seed=1, std=0.3, mean_std=0.2)
     back = cls(C, sub_sample=sub_sample, use_scale=use_scale, mode=mode, norm_cfg=norm_cfg).eval()
     back.load_state_dict(to_mmcv(ours.state_dict(), sub_sample=sub_sample))
     assert _max_err(back, ours, x) <= TOL
@@ -98,14 +85,17 @@ PTV_CASES += [("softmax", (1, 2, 2), True, 3)]
     ids=[f"{i}-pool{int(bool(p))}-norm{int(n)}-inner{c}" for i, p, n, c in PTV_CASES],
 )
 def test_pytorchvideo(inst, pool_size, norm, inner):
-    ref = _randomize(
+    ref = randomize(
         create_nonlocal(
             dim_in=C,
             dim_inner=inner,
             pool_size=pool_size,
             instantiation=inst,
             norm=torch.nn.BatchNorm3d if norm else None,
-        )
+        ),
+        seed=0,
+        std=0.3,
+        mean_std=0.2,
     )
     mode = "embedded_gaussian" if inst == "softmax" else "dot_product"
     ours = ops.create(
@@ -121,14 +111,19 @@ def test_pytorchvideo(inst, pool_size, norm, inner):
     ours.load_state_dict(convert_state_dict(ref.state_dict(), "pytorchvideo"))
     x = torch.randn(2, C, 2, 5, 6)
     assert _max_err(ours, ref, x) <= TOL
-    _randomize(ours, seed=1)
+    randomize(ours, seed=1, std=0.3, mean_std=0.2)
     ref.load_state_dict(to_pytorchvideo(ours.state_dict()))
     assert _max_err(ref, ours, x) <= TOL
 
 
 def test_slowfast_names_and_caffe2_blobs():
     """SlowFast's ``Nonlocal`` = pytorchvideo's math with ``bn`` (older) or ``norm``; Caffe2 blobs by block."""
-    ref = _randomize(create_nonlocal(dim_in=C, dim_inner=C // 2, pool_size=(1, 2, 2), instantiation="softmax"))
+    ref = randomize(
+        create_nonlocal(dim_in=C, dim_inner=C // 2, pool_size=(1, 2, 2), instantiation="softmax"),
+        seed=0,
+        std=0.3,
+        mean_std=0.2,
+    )
     ptv = ref.state_dict()
     slowfast = {k.replace("norm.", "bn."): v for k, v in ptv.items()}
     blob = {"conv_theta": "theta", "conv_phi": "phi", "conv_g": "g", "conv_out": "out"}
@@ -156,9 +151,9 @@ def test_slowfast_names_and_caffe2_blobs():
         ours.load_state_dict(convert_state_dict(layout, "slowfast"))
         assert _max_err(ours, ref, x) <= TOL
     converted = convert_state_dict(slowfast, "slowfast")
-    assert _same(to_slowfast(converted), slowfast)
-    assert _same(to_slowfast(converted, norm_name="norm"), ptv)
-    assert _same(to_slowfast(convert_state_dict(caffe2, "slowfast"), caffe2=True), caffe2)
+    assert same_tensors(to_slowfast(converted), slowfast) == []
+    assert same_tensors(to_slowfast(converted, norm_name="norm"), ptv) == []
+    assert same_tensors(to_slowfast(convert_state_dict(caffe2, "slowfast"), caffe2=True), caffe2) == []
     with pytest.raises(ValueError, match="norm_name='batchnorm'"):
         to_slowfast(converted, norm_name="batchnorm")
 
@@ -168,15 +163,17 @@ def test_slowfast_names_and_caffe2_blobs():
 @pytest.mark.parametrize("norm", ["bn", None])
 def test_round_trips(mode, sub_sample, norm):
     """ours → layout → ours is the identity for every source that can hold the block."""
-    ours = _randomize(ops.create("nonlocal", C, mode=mode, dim=2, sub_sample=sub_sample, norm=norm))
+    ours = randomize(
+        ops.create("nonlocal", C, mode=mode, dim=2, sub_sample=sub_sample, norm=norm), seed=0, std=0.3, mean_std=0.2
+    )
     sd = ours.state_dict()
     if norm is None:  # mmcv's W_z keeps its bias only without a norm (with one it is folded, checked above)
-        assert _same(convert_state_dict(to_mmcv(sd, sub_sample=sub_sample), "mmcv"), sd)
-    assert _same(convert_state_dict(to_alexhex7(sd, sub_sample=sub_sample), "alexhex7"), sd)
+        assert same_tensors(convert_state_dict(to_mmcv(sd, sub_sample=sub_sample), "mmcv"), sd) == []
+    assert same_tensors(convert_state_dict(to_alexhex7(sd, sub_sample=sub_sample), "alexhex7"), sd) == []
     if mode in ("embedded_gaussian", "dot_product"):
-        assert _same(convert_state_dict(to_pytorchvideo(sd), "pytorchvideo"), sd)
-        assert _same(
-            convert_state_dict(INVERSE["slowfast"](sd, caffe2=True), "slowfast"), sd
+        assert same_tensors(convert_state_dict(to_pytorchvideo(sd), "pytorchvideo"), sd) == []
+        assert (
+            same_tensors(convert_state_dict(INVERSE["slowfast"](sd, caffe2=True), "slowfast"), sd) == []
         )  # BN never updated: count 0
     alex = to_alexhex7(sd, sub_sample=sub_sample)
     expected_w = "W.0.weight" if norm else "W.weight"

@@ -7,12 +7,12 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from ops_helpers import randomize
 
 from nlviz import ops
 from nlviz.io import convert_state_dict
 from nlviz.io.sources.spatial_bias import to_spatialbias
 from nlviz.ops.spatial_bias import SpatialBias, SpatialBiasBottleneck
+from support.randomize import randomize
 
 ATOL = 1e-5
 
@@ -114,7 +114,7 @@ PARITY = [  # (batch, channels, H, W, options)
 
 @pytest.mark.parametrize("b,c,h,w,options", PARITY)
 def test_forward_matches_step_by_step(b, c, h, w, options):
-    op = randomize(SpatialBiasBottleneck(c, **options))
+    op = randomize(SpatialBiasBottleneck(c, **options), seed=1, std=0.3, mean_std=0.1)
     x = torch.randn(b, c, h, w)
     with torch.no_grad():
         y, ref = op(x), _reference_block(op, x)
@@ -124,7 +124,7 @@ def test_forward_matches_step_by_step(b, c, h, w, options):
 
 
 def test_sb_module_alone_b1_non_square_and_size():
-    sb = randomize(SpatialBias(7))
+    sb = randomize(SpatialBias(7), seed=1, std=0.3, mean_std=0.1)
     a = torch.randn(1, 7, 5, 13)
     with torch.no_grad():
         same, other = sb(a), sb(a, size=(3, 17))
@@ -136,14 +136,14 @@ def test_sb_module_alone_b1_non_square_and_size():
 
 
 def test_batch_of_one_equals_row_of_batch():
-    op = randomize(SpatialBiasBottleneck(16))
+    op = randomize(SpatialBiasBottleneck(16), seed=1, std=0.3, mean_std=0.1)
     x = torch.randn(3, 16, 6, 8)
     with torch.no_grad():
         torch.testing.assert_close(op(x[1:2]), op(x)[1:2], rtol=0, atol=1e-6)
 
 
 def test_stride_two_shapes_and_grids():
-    op = randomize(SpatialBiasBottleneck(32, stride=2))
+    op = randomize(SpatialBiasBottleneck(32, stride=2), seed=1, std=0.3, mean_std=0.1)
     x = torch.randn(2, 32, 7, 10)
     with torch.no_grad():
         assert op(x).shape == (2, 32, 4, 5)
@@ -247,7 +247,7 @@ def test_converter_unknown_keys_are_named():
     [((1, 16, 6, 9), {}), ((2, 16, 7, 5), {"stride": 2}), ((2, 8, 12, 11), {"pool_size": 4, "conv_bias": False})],
 )
 def test_rows_match_jacobian_and_decompose(shape, options):
-    op = randomize(SpatialBiasBottleneck(shape[1], **options))
+    op = randomize(SpatialBiasBottleneck(shape[1], **options), seed=1, std=0.3, mean_std=0.1)
     x = torch.randn(shape)
     with torch.no_grad():
         inputs = op.affinity_inputs(x)
@@ -284,7 +284,7 @@ def test_rows_match_jacobian_and_decompose(shape, options):
 
 
 def test_rows_of_subsets_and_chunks_are_identical():
-    op = randomize(SpatialBiasBottleneck(16))
+    op = randomize(SpatialBiasBottleneck(16), seed=1, std=0.3, mean_std=0.1)
     inputs = op.affinity_inputs(torch.randn(2, 16, 6, 7))
     full = op.affinity(inputs).rows()
     picks = [(0, 5, 6), (0, 0, 0), (0, 3, 2)]
@@ -294,7 +294,7 @@ def test_rows_of_subsets_and_chunks_are_identical():
 
 
 def test_gradcheck_float64():
-    op = randomize(SpatialBiasBottleneck(8, pool_size=4)).double()
+    op = randomize(SpatialBiasBottleneck(8, pool_size=4), seed=1, std=0.3, mean_std=0.1).double()
     x = torch.randn(1, 8, 5, 6, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(op, (x,), eps=1e-6, atol=1e-5)
     op.train()  # batch statistics in bn layers

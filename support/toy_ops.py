@@ -1,5 +1,5 @@
-"""Model-test helpers: two toy operators, per-op test options and weight utilities (``conftest.py`` registers
-the toys only during these tests).
+"""Two toy operators and the per-operator options of the model tests (tests/models/conftest.py registers the
+toys only during those tests).
 
 The toys make the insertion machinery testable independently of the real operator files:
 ``toy`` supports dim 1/2/3, ``toy2d`` has no ``dim`` option (so video nets must wrap it per frame).
@@ -9,7 +9,6 @@ once their weight is non-zero, mix every position of their input (like a non-loc
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 import nlviz.ops
@@ -51,24 +50,3 @@ class Toy2DOp(ToyOp):
 
 def op_options(name: str, **extra) -> dict:
     return {**TEST_OPTIONS.get(name, {}), **extra}
-
-
-def copy_backbone(src: nn.Module, dst: nn.Module) -> list[str]:
-    """Load ``src``'s weights into ``dst`` where names match; return the keys ``dst`` lacks."""
-    result = dst.load_state_dict(src.state_dict(), strict=False)
-    assert result.missing_keys == [], result.missing_keys
-    return list(result.unexpected_keys)
-
-
-def randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
-    """Random values in every parameter and BN buffer (so zero-initialized parts are exercised too)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in model.state_dict().items():
-            if not t.is_floating_point():
-                continue
-            if name.endswith("running_var"):
-                t.copy_(torch.rand(t.shape, generator=g) + 0.5)
-            else:
-                t.copy_(torch.randn(t.shape, generator=g) * 0.1)
-    return model

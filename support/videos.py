@@ -1,7 +1,4 @@
-"""Test inputs: write RGB uint8 frames as a video file, through OpenCV (MJPG/VP80/mp4v …) or PyAV (H.264).
-
-Imported by name from any test folder (tests/ is on sys.path through the rootdir conftest, prepend mode).
-"""
+"""Test inputs: write RGB uint8 frames as a video file, through OpenCV (MJPG/VP80/mp4v …) or PyAV (H.264)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared pieces of the export tests: a tiny random checkpoint with a synthetic task, and mixed input files."""
+"""Export inputs: a folder with good and bad files of every kind, and the temporary files a run may leave."""
 
 from __future__ import annotations
 
@@ -6,34 +6,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
-from video_files import write_cv2, write_h264
 
-from nlviz.io.checkpoint import save_checkpoint
-from nlviz.models import build_model
-
-TASK = {"name": "spacetime", "params": {"frames": 4, "size": 32, "cue_frames": 1, "probe_frames": 2}}
-INPUT = {"shape": [3, 4, 32, 32], "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
-
-
-def save_tiny(path: Path, op: str = "nonlocal", options: dict | None = None, seed: int = 0) -> Path:
-    """A randomly initialized tiny C2D with one operator in stage 3 (an 8×8 grid per frame), saved with a card."""
-    torch.manual_seed(seed)
-    args = {
-        "num_classes": 4,
-        "widths": [8, 8, 8],
-        "blocks": [
-            {"op": op, "stage": 3, "index": 0, "options": {"mode": "embedded_gaussian"} if options is None else options}
-        ],
-    }
-    model = build_model("tiny_c2d", **args).eval()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    save_checkpoint(
-        model, {"arch": "tiny_c2d", "args": args, "task": TASK, "input": INPUT, "data": {"eval_seed": 7}}, path
-    )
-    return path.with_suffix(".json")
+from support.videos import write_cv2, write_h264
 
 
 def frame(i: int, h: int, w: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Helpers for the checkpoint-layout tests: random weights, files in public containers, Python-2 pickles."""
+"""Python-2 pickles as video-nonlocal-net's Caffe2 code wrote them, and its ``{'blobs': ...}`` checkpoint files."""
 
 from __future__ import annotations
 
@@ -8,36 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
-
-
-def randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
-    """Random values in every float parameter and buffer (BN variances in [0.5, 1.5]), so zero-initialized parts
-    (BN γ after W_z, GroupNorm) are exercised too."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in model.state_dict().items():
-            if t.is_floating_point():
-                t.copy_(
-                    torch.rand(t.shape, generator=g) + 0.5
-                    if name.endswith("running_var")
-                    else torch.randn(t.shape, generator=g) * 0.1
-                )
-    return model
-
-
-def zero_biases_(module: nn.Module, names: tuple[str, ...]) -> None:
-    """Zero the biases of the named convs (layouts whose convs have no bias export only zero ones)."""
-    with torch.no_grad():
-        for name in names:
-            getattr(module, name).bias.zero_()
-
-
-def same_tensors(a: dict, b: dict) -> list[str]:
-    """Keys whose tensors differ (or exist on one side only); [] when identical."""
-    return sorted(set(a) ^ set(b)) + [
-        k for k in set(a) & set(b) if not torch.equal(torch.as_tensor(a[k]), torch.as_tensor(b[k]))
-    ]
 
 
 class Py2Pickler(pickle._Pickler):
