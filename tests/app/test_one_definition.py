@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from app_helpers import PAGES
 from streamlit.testing.v1 import AppTest
 
 from nlviz.analysis import STATS, stat_label
 from nlviz.export import ViewSpec, run
 from nlviz.export.records import num
+from support.app import PAGES
 
 POINT = (2, 9, 21)  # model-input pixel (t, y, x) of the tiny 4×32×32 clips
 

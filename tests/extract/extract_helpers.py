@@ -1,5 +1,5 @@
-"""Helpers for the capture tests: the weights a block builds inside its own forward, as the oracle rows must
-equal, and a way to randomize foreign blocks."""
+"""Helpers for the capture tests: the weights a block builds inside its own forward (the oracle rows must
+equal), and every row nlviz.capture records for a block."""
 
 from __future__ import annotations
 
@@ -42,20 +42,6 @@ def internal_weights(block: nn.Module, x: Tensor, nq: int, nk: int) -> Tensor:
         raise AssertionError(f"no ({nq}, {nk}) weights entered a product inside {type(block).__name__}")
     w = seen[-1]
     return w if w.dim() == 4 else w.unsqueeze(1)
-
-
-def randomize_block(block: nn.Module, seed: int = 0, std: float = 0.3) -> nn.Module:
-    """Random weights N(0, std²) and BN statistics, in eval mode: no check passes on a zero init."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in block.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * std)
-        for name, b in block.named_buffers():
-            if name.endswith("running_var"):
-                b.copy_(torch.rand(b.shape, generator=g) + 0.5)
-            elif name.endswith("running_mean"):
-                b.copy_(torch.randn(b.shape, generator=g) * 0.1)
-    return block.eval()
 
 
 def captured_rows(model: nn.Module, x: Tensor, block: str) -> Tensor:

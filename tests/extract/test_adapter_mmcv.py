@@ -8,10 +8,13 @@ import itertools
 
 import pytest
 import torch
-from extract_helpers import captured_rows, internal_weights, randomize_block
+from extract_helpers import captured_rows, internal_weights
 from torch import nn
 
+from support.randomize import randomize
+
 mmcv_nl = pytest.importorskip("mmcv.cnn.bricks.non_local", reason="mmcv-lite (requirements-ref.txt)")
+
 
 SHAPES = {1: (2, 8, 13), 2: (2, 8, 7, 9), 3: (2, 8, 3, 5, 7)}
 MODES = ["gaussian", "embedded_gaussian", "dot_product", "concatenation"]
@@ -21,7 +24,7 @@ MODES = ["gaussian", "embedded_gaussian", "dot_product", "concatenation"]
 def test_rows_equal_the_blocks_own_weights(dim, mode, sub, scale):
     cls = getattr(mmcv_nl, f"NonLocal{dim}d")
     norm = {"type": f"BN{dim}d" if dim > 1 else "BN1d"} if mode != "concatenation" else None
-    block = randomize_block(cls(8, sub_sample=sub, mode=mode, use_scale=scale, norm_cfg=norm), seed=dim)
+    block = randomize(cls(8, sub_sample=sub, mode=mode, use_scale=scale, norm_cfg=norm), seed=dim, std=0.3)
     model = nn.Sequential(nn.Identity(), block).eval()
     x = torch.randn(*SHAPES[dim])
     rows = captured_rows(model, x, "1")  # (B, 1, Nq, Nk)
@@ -31,7 +34,7 @@ def test_rows_equal_the_blocks_own_weights(dim, mode, sub, scale):
 
 
 def test_kind_grids_and_names_follow_the_block():
-    block = randomize_block(mmcv_nl.NonLocal3d(8, sub_sample=True, mode="dot_product"))
+    block = randomize(mmcv_nl.NonLocal3d(8, sub_sample=True, mode="dot_product"), std=0.3)
     model = nn.Sequential(nn.Conv3d(3, 8, 1), nn.Sequential(block)).eval()
     import nlviz
 
