@@ -45,3 +45,24 @@ def test_kind_grids_and_names_follow_the_block():
     assert aff.kind == "dot_product" and not aff.normalized
     assert rec.grids("1.0") == ((3, 5, 7), (3, 2, 3))  # φ/g max-pooled 1×2×2, floor on odd sizes
     assert aff.weights.shape == (1, 1, 1, 3, 2, 3)
+
+
+def test_no_hooks_remain_on_a_foreign_block_after_any_exit():
+    import nlviz
+
+    block = randomize(mmcv_nl.NonLocal2d(8, mode="embedded_gaussian"), std=0.3)
+    model = nn.Sequential(nn.Conv2d(3, 8, 1), block).eval()
+
+    def hooks():
+        return sum(len(m._forward_pre_hooks) + len(m._forward_hooks) for m in model.modules())
+
+    with nlviz.capture(model) as rec:
+        assert hooks() == 2  # the model's and the block's
+        model(torch.randn(1, 3, 4, 5))
+    assert hooks() == 0 and rec.blocks == ["1"]
+    with pytest.raises(RuntimeError), nlviz.capture(model):
+        model(torch.randn(1, 4, 4, 5))  # wrong channels: the forward raises inside the with
+    assert hooks() == 0
+    with pytest.raises(ZeroDivisionError), nlviz.capture(model):
+        raise ZeroDivisionError("an error in the body")
+    assert hooks() == 0
