@@ -5,6 +5,8 @@ Case: a non-local block, embedded gaussian (no 1/√C' scale, as AlexHex7), C = 
 
 - ``nlviz row``: capture once (``nlviz.capture``), then time ``rec.affinity(block, [q]).topk(20)`` for
   different queries q;
+- ``foreign row``: the same, for an mmcv ``NonLocal3d`` with the same weights captured in place (its rows are
+  recomputed by nlviz's mmcv adapter from the block's own θ/φ convs: no conversion);
 - ``reference row``: AlexHex7's ``return_nl_map`` path on the same θ, φ: ``f = θᵀφ`` (N×N), ``softmax``,
   take row q, top-20 (the convs are not timed on either side);
 - ``nlviz all (chunked)``: top-20 of *every* query, rows computed in chunks under ``--max-bytes``;
@@ -31,7 +33,7 @@ import harness
 SECTION = "## Query extraction (bench/query.py)"
 CASES = {"full": (256, (8, 56, 56)), "quick": (32, (2, 14, 14))}
 K = 20
-IMPLS = ("nlviz-row", "ref-row", "nlviz-all", "ref-all")
+IMPLS = ("nlviz-row", "foreign-row", "ref-row", "nlviz-all", "ref-all")
 
 
 def largest_tensor(fn) -> int:
@@ -67,11 +69,13 @@ def setup(spec: dict):
     # near-uniform rows, where a top-20 is decided by float rounding)
     nl = ops.create("nonlocal", channels, mode="embedded_gaussian", dim=3, use_scale=False, zero_init=False)
     block = torch.nn.Sequential(nl)
-    block.eval()
     x = torch.randn(1, channels, *grid)
+    if spec["impl"] == "foreign-row":  # built after x: its init draws from the same generator
+        block = torch.nn.Sequential(mmcv_twin(nl, channels))
+    block.eval()
     rec = None
     with torch.no_grad():
-        if spec["impl"].startswith("nlviz"):
+        if spec["impl"].startswith(("nlviz", "foreign")):
             with nlviz.capture(block) as rec:
                 block(x)
             theta = phi = None
@@ -79,6 +83,16 @@ def setup(spec: dict):
             op = block[0]
             theta, phi = op.theta(x), op.phi(x)  # (1, C', T, H, W) each: the same θ, φ the block uses
     return block, x, rec, theta, phi
+
+
+def mmcv_twin(nl, channels: int):
+    """An mmcv ``NonLocal3d`` (embedded gaussian, no scale, no subsampling) holding ``nl``'s θ, φ, g and W_z."""
+    from mmcv.cnn.bricks.non_local import NonLocal3d
+
+    m = NonLocal3d(channels, mode="embedded_gaussian", use_scale=False, sub_sample=False)
+    for ours, theirs in (("theta", m.theta.conv), ("phi", m.phi.conv), ("g", m.g.conv), ("conv_out", m.conv_out.conv)):
+        theirs.load_state_dict(getattr(nl, ours).state_dict())
+    return m
 
 
 def queries(grid, n: int, seed: int = 0) -> list[tuple[int, int, int]]:
@@ -114,7 +128,7 @@ def worker(spec: dict) -> dict:
     max_bytes = spec["max_bytes"]
     out: dict = {}
 
-    if impl == "nlviz-row":
+    if impl in ("nlviz-row", "foreign-row"):
 
         def run(i):
             return rec.affinity("0", [qs[i]]).topk(K)
@@ -141,7 +155,7 @@ def worker(spec: dict) -> dict:
     with torch.no_grad():
         out["largest_tensor"] = largest_tensor(lambda: run(0))  # also the warmup
         out |= harness.measure(run, spec["repeats"], warmups=0)
-        if impl in ("nlviz-row", "ref-row"):  # parity check on the first query
+        if impl in ("nlviz-row", "foreign-row", "ref-row"):  # parity check on the first query
             result = run(0)
             out["top_idx"] = result.indices.flatten().tolist()
             out["top_w"] = result.values.flatten().tolist() if impl == "ref-row" else result.weights.flatten().tolist()
@@ -163,6 +177,12 @@ def row(label: str, r: dict, n: int) -> str:
     return harness.table_row([label, *times, f"{r['peak_mb']:.0f} MB", f"{r['largest_tensor']:,}", nxn])
 
 
+def _cost(foreign: dict, own: dict) -> str:
+    if "median_s" not in foreign or "median_s" not in own:
+        return "(not measured)"
+    return f"{foreign['median_s'] / own['median_s']:.2f}×"
+
+
 def table(res: dict, case, threads: int, max_bytes: int, repeats: dict, note: str = "") -> str:
     channels, grid = case
     n = grid[0] * grid[1] * grid[2]
@@ -182,21 +202,25 @@ def table(res: dict, case, threads: int, max_bytes: int, repeats: dict, note: st
             ["measurement", "median time", "p95 time", "peak memory", "largest tensor (elements)", "N×N allocated"]
         ),
         row("nlviz: one row + top-20 from a recording", res["nlviz-row"], n),
+        row("nlviz: the same from a foreign mmcv `NonLocal3d` captured in place", res["foreign-row"], n),
         row("reference (AlexHex7 `return_nl_map`): full map, take the row, top-20", res["ref-row"], n),
         row(f"nlviz: top-20 of all {n:,} queries, chunks ≤ {max_bytes / 2**20:.0f} MB", res["nlviz-all"], n),
         row("reference: top-20 of every row of the full map", res["ref-all"], n),
         "",
         f"- one row: {harness.ratio_cell(res['ref-row'], res['nlviz-row'])};",
+        f"- one row from the foreign mmcv block costs {_cost(res['foreign-row'], res['nlviz-row'])} the same row from "
+        "nlviz's own op (median over median; issue 11 asks for the same cost, ≤ 5 ms, no N×N tensor);",
         f"- all queries: {harness.ratio_cell(res['ref-all'], res['nlviz-all'])}.",
     ]
-    a, b = res["nlviz-row"], res["ref-row"]
-    if "top_idx" in a and "top_idx" in b:
-        same = a["top_idx"] == b["top_idx"]
-        err = max(abs(u - v) for u, v in zip(a["top_w"], b["top_w"]))
-        lines.append(
-            f"- parity (query {tuple(queries(grid, 1)[0])}): same top-{K} cells: {'yes' if same else 'no'}, "
-            f"max |Δw| = {err:.1e}."
-        )
+    for label, impl in (("nlviz", "nlviz-row"), ("foreign mmcv block", "foreign-row")):
+        a, b = res.get(impl, {}), res["ref-row"]
+        if "top_idx" in a and "top_idx" in b:
+            same = a["top_idx"] == b["top_idx"]
+            err = max(abs(u - v) for u, v in zip(a["top_w"], b["top_w"]))
+            lines.append(
+                f"- parity, {label} vs reference (query {tuple(queries(grid, 1)[0])}): same top-{K} cells: "
+                f"{'yes' if same else 'no'}, max |Δw| = {err:.1e}."
+            )
     ours_all = res["nlviz-all"]
     if "largest_tensor" in ours_all:
         lines.append(
