@@ -159,12 +159,18 @@ class RolesAdapter(RowSource):
         theta, phi = inputs["theta"], inputs["phi"]  # (B, Cq, Nq), (B, Cq, Nk)
         b, c, _ = theta.shape
         theta_q = theta[:, :, flat_queries.to(theta.device)].reshape(b, h, c // h, -1)  # (B, H, Cq/H, Q)
-        phi = phi.reshape(b, h, c // h, -1)  # (B, H, Cq/H, Nk)
-        out = []
-        for i in range(h):
-            w_f, bias = self._w_f(c // h) if self.kind == "concatenation" else (None, None)
-            w = pairwise.rows(self.kind, theta_q[:, i], phi[:, i], scale=self.scale_of(c // h), w_f=w_f, bias=bias)
-            out.append(w)  # (B, Q, Nk)
+        # φ in the accumulation dtype, converted once per recording (as NonLocalBlock does)
+        acc = pairwise.accumulation_dtype(phi)
+        phi_acc = inputs.tensors.get("phi_acc")
+        if phi_acc is None or phi_acc.dtype != acc:
+            phi_acc = inputs.tensors["phi_acc"] = phi.to(acc)
+        phi, phi_acc = phi.reshape(b, h, c // h, -1), phi_acc.reshape(b, h, c // h, -1)  # (B, H, Cq/H, Nk)
+        w_f, bias = self._w_f(c // h) if self.kind == "concatenation" else (None, None)
+        scale = self.scale_of(c // h)
+        out = [
+            pairwise.rows(self.kind, theta_q[:, i], phi[:, i], scale=scale, w_f=w_f, bias=bias, phi_acc=phi_acc[:, i])
+            for i in range(h)
+        ]  # H × (B, Q, Nk)
         return torch.stack(out, 1)  # (B, H, Q, Nk)
 
 
