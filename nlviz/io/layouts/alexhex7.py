@@ -13,15 +13,46 @@ dot product and concatenation divide by N_k, BN after W_z zero-initialized (γ=�
 
 from __future__ import annotations
 
-from torch import nn
+from collections.abc import Mapping
 
-from nlviz.io.convert import StateDict
+from torch import Tensor, nn
+
+from nlviz.io.checkpoint import CheckpointError
+from nlviz.io.convert import StateDict, convert_state_dict, rename, strip_prefix
 from nlviz.io.layouts.base import Checkpoint, Converted, Layout, resolve_variant
 from nlviz.io.sources.nonlocal_block import to_alexhex7
 
 NAME = "alexhex7"
 _BLOCKS = ("nl_1", "nl_2")
 VARIANTS = {"embedded_gaussian": "softmax(θᵀφ), no scale (the released net.pth)", "dot_product": "θᵀφ / N_k"}
+
+
+def load_alexhex7_state_dict(sd: Mapping[str, Tensor]) -> StateDict:
+    """The released ``net.pth`` state dict (``module.`` prefix or not) → a state dict for
+    :class:`nlviz.models.alexhex7.AlexHex7MNIST`.
+
+    Non-local blocks go through ``convert_state_dict(..., "alexhex7")``; the convs and fc keep their names.
+    Any key outside that layout is an error naming it.
+    """
+    sd = strip_prefix(sd)
+    blocks: dict[str, dict[str, Tensor]] = {b: {} for b in _BLOCKS}
+    rest = {}
+    for key, value in sd.items():
+        head, _, tail = key.partition(".")
+        if head in blocks:
+            blocks[head][tail] = value
+        else:
+            rest[key] = value
+    out = rename(
+        rest, [(r"conv_[123]\.[01]\..+", r"\g<0>"), (r"fc\.[03]\.(weight|bias)", r"\g<0>")], "alexhex7 (network)"
+    )
+    for name, block in blocks.items():
+        if not block:
+            raise ValueError(
+                f"load_alexhex7_state_dict: no keys for block {name!r} (expected '{name}.theta.weight', ...)"
+            )
+        out.update({f"{name}.{k}": v for k, v in convert_state_dict(block, "alexhex7").items()})
+    return out
 
 
 def _mode_from_keys(ckpt: Checkpoint) -> str | None:
@@ -34,8 +65,6 @@ def _mode_from_keys(ckpt: Checkpoint) -> str | None:
 
 
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
-    from nlviz.models.alexhex7 import load_alexhex7_state_dict
-
     mode, mode_from = resolve_variant(
         NAME,
         variant,
@@ -48,8 +77,6 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     try:
         state = load_alexhex7_state_dict(ckpt.state)
     except ValueError as e:
-        from nlviz.io.checkpoint import CheckpointError
-
         raise CheckpointError(f"{ckpt.path}: {e}") from None
     card = {
         "variant": mode,
