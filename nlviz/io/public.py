@@ -21,7 +21,7 @@ from typing import Any
 
 from nlviz.io.checkpoint import CheckpointError, check_state_dict
 from nlviz.io.convert import strip_prefix
-from nlviz.io.layouts.base import Checkpoint, Converted, Layout
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
 from nlviz.registry import Registry
 
 LAYOUTS = Registry("checkpoint layout")

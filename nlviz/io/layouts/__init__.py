@@ -1,7 +1,10 @@
 """Whole-model checkpoint layouts of public codebases, one file each (registered in ``nlviz.io.public.LAYOUTS``).
 
-Each module defines ``LAYOUT`` (a :class:`~nlviz.io.layouts.base.Layout`): its key patterns, the variants its
-keys cannot show, ``build`` (public → nlviz arch + weights) and ``export`` (the inverse).
+Each module defines ``LAYOUT`` (a :class:`~nlviz.io.layouts.records.Layout`): its key patterns, the variants its
+keys cannot show, ``build`` (public → nlviz arch + weights) and ``export`` (the inverse). The shared pieces live
+beside them, one concern each: ``records`` (Checkpoint, Layout, Converted), ``variants`` (resolving conventions),
+``shapes`` (the ResNet a state dict is), ``blocks`` (where operator blocks sit), ``inputs`` (the card's input) and
+``rules`` (key renaming).
 """
 
 LAYOUT_MODULES = (

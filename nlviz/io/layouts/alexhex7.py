@@ -19,7 +19,8 @@ from torch import Tensor, nn
 
 from nlviz.io.checkpoint import CheckpointError
 from nlviz.io.convert import StateDict, convert_state_dict, rename, strip_prefix
-from nlviz.io.layouts.base import Checkpoint, Converted, Layout, resolve_variant
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.variants import resolve_variant
 from nlviz.io.sources.nonlocal_block import to_alexhex7
 
 NAME = "alexhex7"

@@ -21,20 +21,12 @@ from typing import Any
 from torch import nn
 
 from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    BN,
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    convert_block,
-    our_ops,
-    placement,
-    rename_all,
-    split_ops,
-    tpgz_rules,
-)
-from nlviz.io.layouts.torchvision import IMAGENET_INPUT, PATTERNS, image_args
+from nlviz.io.layouts.blocks import backbone_state, our_ops, placement, split_ops
+from nlviz.io.layouts.inputs import IMAGENET_INPUT
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.rules import BN, convert_block, rename_all, tpgz_rules
+from nlviz.io.layouts.shapes import image_args
+from nlviz.io.layouts.torchvision import PATTERNS
 from nlviz.io.sources.bat import to_bat
 
 NAME = "bat"

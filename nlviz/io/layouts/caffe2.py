@@ -37,20 +37,13 @@ from torch import Tensor, nn
 
 from nlviz.io.checkpoint import CheckpointError
 from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    our_ops,
-    rename_all,
-    resolve_variant,
-    split_ops,
-    two_way,
-    video_input,
-    video_r50_arch,
-)
+from nlviz.io.layouts.blocks import backbone_state, our_ops, split_ops
+from nlviz.io.layouts.inputs import video_input
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.rules import rename_all, two_way
+from nlviz.io.layouts.shapes import video_r50_arch
 from nlviz.io.layouts.slowfast import MODE, block_conventions, nonlocal_specs
+from nlviz.io.layouts.variants import resolve_variant
 from nlviz.io.sources.nonlocal_block import to_slowfast
 
 NAME = "caffe2"
@@ -62,7 +55,7 @@ _EPS = 1e-5
 
 
 def _pairs() -> list[tuple[str, str]]:
-    """(blob name, our key) templates of the backbone (:func:`~nlviz.io.layouts.base.two_way`)."""
+    """(blob name, our key) templates of the backbone (:func:`~nlviz.io.layouts.rules.two_way`)."""
     pairs = [("conv1_w", "conv1.weight"), ("pred_w", "fc.weight"), ("pred_b", "fc.bias")]
     pairs += [(f"res_conv1_bn_{c}", f"bn1.{ours}") for c, ours in _BN.items()]
     for s in range(2, 6):

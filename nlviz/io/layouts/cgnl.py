@@ -26,19 +26,13 @@ from torch import nn
 
 from nlviz.io.checkpoint import CheckpointError
 from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    BN,
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    convert_block,
-    our_ops,
-    rename_all,
-    resolve_variant,
-    tpgz_rules,
-)
-from nlviz.io.layouts.torchvision import PATTERNS, image_args, image_input
+from nlviz.io.layouts.blocks import backbone_state, our_ops
+from nlviz.io.layouts.inputs import image_input
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.rules import BN, convert_block, rename_all, tpgz_rules
+from nlviz.io.layouts.shapes import image_args
+from nlviz.io.layouts.torchvision import PATTERNS
+from nlviz.io.layouts.variants import resolve_variant
 from nlviz.io.sources.cgnl import to_cgnl
 
 NAME = "cgnl"

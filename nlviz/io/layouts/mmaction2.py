@@ -27,24 +27,12 @@ from torch import nn
 
 from nlviz.io.checkpoint import CheckpointError
 from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    BN,
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    config_value,
-    convert_block,
-    nonlocal_spec,
-    op_state,
-    our_ops,
-    placement,
-    rename_all,
-    resolve_variant,
-    split_ops,
-    video_input,
-    video_r50_arch,
-)
+from nlviz.io.layouts.blocks import backbone_state, nonlocal_spec, op_state, our_ops, placement, split_ops
+from nlviz.io.layouts.inputs import video_input
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.rules import BN, convert_block, rename_all
+from nlviz.io.layouts.shapes import video_r50_arch
+from nlviz.io.layouts.variants import config_value, resolve_variant
 from nlviz.io.sources.nonlocal_block import to_mmcv
 
 NAME = "mmaction2"

@@ -22,23 +22,12 @@ from typing import Any
 from torch import nn
 
 from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    config_value,
-    convert_block,
-    nonlocal_spec,
-    our_ops,
-    placement,
-    rename_all,
-    resolve_variant,
-    split_ops,
-    two_way,
-    video_input,
-    video_r50_arch,
-)
+from nlviz.io.layouts.blocks import backbone_state, nonlocal_spec, our_ops, placement, split_ops
+from nlviz.io.layouts.inputs import video_input
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.rules import convert_block, rename_all, two_way
+from nlviz.io.layouts.shapes import video_r50_arch
+from nlviz.io.layouts.variants import config_value, resolve_variant
 from nlviz.io.sources.nonlocal_block import to_slowfast
 
 NAME = "slowfast"
@@ -49,7 +38,7 @@ _NL_KEY = r"s(\d)\.pathway0_nonlocal(\d+)\.(.+)"
 
 
 def _pairs() -> list[tuple[str, str]]:
-    """(SlowFast key, our key) templates of the backbone (:func:`~nlviz.io.layouts.base.two_way`)."""
+    """(SlowFast key, our key) templates of the backbone (:func:`~nlviz.io.layouts.rules.two_way`)."""
     pairs = [
         ("s1.pathway0_stem.conv.weight", "conv1.weight"),
         ("s1.pathway0_stem.bn.<bn>", "bn1.<bn>"),

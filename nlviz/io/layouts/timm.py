@@ -21,8 +21,9 @@ import re
 from torch import nn
 
 from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import BN, Checkpoint, Converted, Layout, convert_block
-from nlviz.io.layouts.torchvision import IMAGENET_INPUT
+from nlviz.io.layouts.inputs import IMAGENET_INPUT
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.rules import BN, convert_block
 from nlviz.io.sources.bat import to_timm
 
 NAME = "timm"

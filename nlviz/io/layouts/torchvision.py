@@ -10,7 +10,11 @@ from __future__ import annotations
 from torch import nn
 
 from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import BN, Checkpoint, Converted, Layout, backbone_state, image_resnet_depth
+from nlviz.io.layouts.blocks import backbone_state
+from nlviz.io.layouts.inputs import image_input
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.rules import BN
+from nlviz.io.layouts.shapes import image_args
 
 NAME = "torchvision"
 #: every key of a torchvision ResNet (bottleneck) classifier
@@ -23,27 +27,6 @@ PATTERNS = (
     rf"layer\d\.\d+\.downsample\.1\.{BN}",
     r"fc\.(weight|bias)",
 )
-IMAGENET_INPUT = {
-    "shape": [3, 224, 224],
-    "mean": [0.485, 0.456, 0.406],
-    "std": [0.229, 0.224, 0.225],
-    "channels": "RGB",
-}
-
-
-def image_input(num_classes: int) -> dict:
-    """ImageNet normalization; 448×448 for the 200-class CUB-200 models of the CGNL release, else 224×224."""
-    return {**IMAGENET_INPUT, "shape": [3, 448, 448] if num_classes == 200 else [3, 224, 224]}
-
-
-def image_args(ckpt: Checkpoint, state: StateDict, **extra: object) -> dict:
-    """``r50_2d`` arguments (depth, classes) read from our-named weights."""
-    fc = state.get("fc.weight")
-    return {
-        "depth": image_resnet_depth(ckpt, state),
-        "num_classes": int(fc.shape[0]) if fc is not None else 1000,
-        **extra,
-    }
 
 
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
