@@ -5,12 +5,12 @@ spec and weights of a converted non-local block, the placement text of a card, a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from torch import Tensor, nn
 
-from nlviz.io.convert import StateDict
+from nlviz.io.keymap import KeyMap, StateDict
 
 
 def split_ops(sd: Mapping[str, Tensor], pattern: str) -> tuple[StateDict, dict[tuple[int, int], StateDict]]:
@@ -66,5 +66,13 @@ def backbone_state(model: nn.Module) -> StateDict:
     return {k: v for k, v in model.state_dict().items() if not re.match(r"layer\d\.nl\d+\.", k)}
 
 
-def op_state(op: nn.Module) -> StateDict:
-    return dict(op.state_dict())
+def export_with_blocks(
+    model: nn.Module, keys: KeyMap, layout: str, site: str, block: Callable[[nn.Module], StateDict]
+) -> StateDict:
+    """Our ResNet in a public layout: the backbone through ``keys``, each ``layer{s}.nl{i}`` through ``block(op)``
+    (its key map) under ``site`` (a format of ``s`` our stage, ``res`` = s + 1 and ``i``, e.g. ``"s{res}.nl{i}."``)."""
+    out = keys.to_theirs(backbone_state(model), where=f"the {layout} layout (export)")
+    for s, i, op in our_ops(model):
+        prefix = site.format(s=s, res=s + 1, i=i)
+        out.update({prefix + k: v for k, v in block(op).items()})
+    return out

@@ -15,7 +15,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from nlviz.io.convert import StateDict
+from nlviz.io.keymap import KeyMap, StateDict
 
 
 @dataclass
@@ -49,8 +49,9 @@ class Layout:
     Attributes:
         name: format name (``nlviz convert --from NAME``).
         summary: which checkpoints this is, one line.
-        patterns: regexes (full match) of every key the layout knows; used to detect and rank layouts.
-        specific: regexes of its operator keys; among layouts that know every key, the most specific wins.
+        keys: the key map of everything but the operator blocks (backbone, head), both ways.
+        specific: regexes (full match) of its operator keys; among layouts that know every key, the most
+            specific wins.
         variants: ``name → meaning`` of conventions not visible in the keys (``--from NAME:VARIANT``).
         build: ``(checkpoint, variant or None) → Converted``.
         export: ``model → state dict in this layout`` (the inverse, for round trips).
@@ -59,12 +60,17 @@ class Layout:
 
     name: str
     summary: str
-    patterns: tuple[str, ...]
+    keys: KeyMap
     specific: tuple[str, ...]
     variants: Mapping[str, str]
     build: Callable[[Checkpoint, str | None], Converted]
     export: Callable[[nn.Module], StateDict]
     generic: bool = False
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """Regexes of every key the layout knows (its key map's and its operator keys); detection ranks by them."""
+        return (*self.keys.patterns(), *self.specific)
 
     def score(self, keys: Iterable[str]) -> tuple[int, int]:
         """(keys recognized, operator keys recognized)."""
