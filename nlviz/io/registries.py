@@ -1,8 +1,9 @@
-"""The registry of block key maps, filled where each entry is defined.
+"""The two registries of checkpoint conversion, filled where each entry is defined.
 
 ``SOURCES``: block key maps (:class:`~nlviz.io.keymap.KeyMap`) by public layout name, registered in
-``nlviz/io/sources/`` (``MMCV = SOURCES.register("mmcv", KeyMap(...))``). This module imports none of them, so
-the sources can import it; importing ``nlviz.io.sources`` fills it.
+``nlviz/io/sources/`` (``MMCV = SOURCES.register("mmcv", KeyMap(...))``). ``LAYOUTS``: whole-model layouts
+(:class:`~nlviz.io.layouts.records.Layout`), registered in ``nlviz/io/layouts/``. This module imports neither, so
+both packages can import it; importing ``nlviz.io.sources`` / ``nlviz.io.layouts`` fills them.
 """
 
 from __future__ import annotations
@@ -10,3 +11,4 @@ from __future__ import annotations
 from nlviz.registry import Registry
 
 SOURCES = Registry("state-dict source")
+LAYOUTS = Registry("checkpoint layout")

@@ -22,6 +22,7 @@ from nlviz.io.convert import strip_prefix
 from nlviz.io.keymap import KeyMap, StateDict, same
 from nlviz.io.layouts.records import Checkpoint, Converted, Layout
 from nlviz.io.layouts.variants import resolve_variant
+from nlviz.io.registries import LAYOUTS
 from nlviz.io.sources.nonlocal_block import ALEXHEX7
 
 NAME = "alexhex7"
@@ -109,12 +110,15 @@ def export(model: nn.Module) -> StateDict:
     return out
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="AlexHex7/Non-local_pytorch MNIST network (conv_1..3, nl_1, nl_2, fc), any of its four blocks",
-    keys=NETWORK,
-    specific=(rf"nl_[12]\.(?:{ALEXHEX7.pattern()})",),
-    variants=VARIANTS,
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="AlexHex7/Non-local_pytorch MNIST network (conv_1..3, nl_1, nl_2, fc), any of its four blocks",
+        keys=NETWORK,
+        specific=(rf"nl_[12]\.(?:{ALEXHEX7.pattern()})",),
+        variants=VARIANTS,
+        build=build,
+        export=export,
+    ),
 )

@@ -26,6 +26,7 @@ from nlviz.io.layouts.blocks import export_with_blocks, placement, split_ops
 from nlviz.io.layouts.inputs import IMAGENET_INPUT
 from nlviz.io.layouts.records import Checkpoint, Converted, Layout
 from nlviz.io.layouts.shapes import image_args
+from nlviz.io.registries import LAYOUTS
 from nlviz.io.sources.bat import BAT_BLOCK
 from nlviz.io.sources.nonlocal_block import BAT_NL
 
@@ -85,12 +86,15 @@ def export(model: nn.Module) -> StateDict:
 
 
 _SPECIFIC = (rf"layer\d\.nl\d+\.(?:{BAT_BLOCK.pattern()}|{BAT_NL.pattern()})",)
-LAYOUT = Layout(
-    name=NAME,
-    summary="BAT official image ResNet (nlnet50/101/152: layer{s}.nl{i}.{conv1,batransform,conv2})",
-    keys=torchvision.KEYS,
-    specific=_SPECIFIC,
-    variants={},
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="BAT official image ResNet (nlnet50/101/152: layer{s}.nl{i}.{conv1,batransform,conv2})",
+        keys=torchvision.KEYS,
+        specific=_SPECIFIC,
+        variants={},
+        build=build,
+        export=export,
+    ),
 )

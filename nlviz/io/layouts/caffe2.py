@@ -43,6 +43,7 @@ from nlviz.io.layouts.records import Checkpoint, Converted, Layout
 from nlviz.io.layouts.shapes import video_r50_arch
 from nlviz.io.layouts.slowfast import MODE, block_conventions, nonlocal_specs
 from nlviz.io.layouts.variants import resolve_variant
+from nlviz.io.registries import LAYOUTS
 from nlviz.io.sources.nonlocal_block import CAFFE2, CAFFE2_BN
 
 NAME = "caffe2"
@@ -123,12 +124,15 @@ def export(model: nn.Module) -> StateDict:
     )
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="video-nonlocal-net Caffe2 pickle ({'blobs': ...}; res{S}_{i}_branch*, nonlocal_conv{S}_{i}_*)",
-    keys=KEYS,
-    specific=(_NL_KEY,),
-    variants=VARIANTS,
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="video-nonlocal-net Caffe2 pickle ({'blobs': ...}; res{S}_{i}_branch*, nonlocal_conv{S}_{i}_*)",
+        keys=KEYS,
+        specific=(_NL_KEY,),
+        variants=VARIANTS,
+        build=build,
+        export=export,
+    ),
 )

@@ -31,6 +31,7 @@ from nlviz.io.layouts.inputs import image_input
 from nlviz.io.layouts.records import Checkpoint, Converted, Layout
 from nlviz.io.layouts.shapes import image_args
 from nlviz.io.layouts.variants import resolve_variant
+from nlviz.io.registries import LAYOUTS
 from nlviz.io.sources.cgnl import CGNL_BLOCK
 from nlviz.io.sources.nonlocal_block import SPATIAL_NL
 
@@ -127,12 +128,15 @@ def export(model: nn.Module) -> StateDict:
     return out
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="CGNL official ResNet (module.layer3.N.{t,p,g,z,gn} before the renumbered last bottleneck)",
-    keys=torchvision.KEYS,
-    specific=(_OP_KEY,),
-    variants=VARIANTS,
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="CGNL official ResNet (module.layer3.N.{t,p,g,z,gn} before the renumbered last bottleneck)",
+        keys=torchvision.KEYS,
+        specific=(_OP_KEY,),
+        variants=VARIANTS,
+        build=build,
+        export=export,
+    ),
 )

@@ -32,6 +32,7 @@ from nlviz.io.layouts.inputs import video_input
 from nlviz.io.layouts.records import Checkpoint, Converted, Layout
 from nlviz.io.layouts.shapes import video_r50_arch
 from nlviz.io.layouts.variants import config_value, resolve_variant
+from nlviz.io.registries import LAYOUTS
 from nlviz.io.sources.nonlocal_block import MMCV
 
 NAME = "mmaction2"
@@ -159,12 +160,16 @@ def export(model: nn.Module) -> StateDict:
     )
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="mmaction2 I3D / SlowOnly ResNet-50 with mmcv NonLocal3d blocks (backbone.layer{s}.{i}.non_local_block)",
-    keys=KEYS,
-    specific=(_NL_KEY,),
-    variants={k: v for k, v in MODES.items() if k in ("embedded_gaussian", "dot_product")},
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="mmaction2 I3D / SlowOnly ResNet-50 with mmcv NonLocal3d blocks "
+        "(backbone.layer{s}.{i}.non_local_block)",
+        keys=KEYS,
+        specific=(_NL_KEY,),
+        variants={k: v for k, v in MODES.items() if k in ("embedded_gaussian", "dot_product")},
+        build=build,
+        export=export,
+    ),
 )

@@ -1,7 +1,8 @@
 """The records of whole-model conversion: a public ``Checkpoint`` as read, the ``Layout`` that knows its keys, and
 what a layout's ``build`` returns (``Converted``: an nlviz arch, its arguments and the weights under our names).
 
-Each layout module defines ``LAYOUT``; :mod:`nlviz.io.public` registers them.
+Layouts register at their definition: ``LAYOUT = LAYOUTS.register(NAME, Layout(...))``
+(:data:`nlviz.io.registries.LAYOUTS`).
 """
 
 from __future__ import annotations

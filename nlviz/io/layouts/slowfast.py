@@ -27,6 +27,7 @@ from nlviz.io.layouts.inputs import video_input
 from nlviz.io.layouts.records import Checkpoint, Converted, Layout
 from nlviz.io.layouts.shapes import video_r50_arch
 from nlviz.io.layouts.variants import config_value, resolve_variant
+from nlviz.io.registries import LAYOUTS
 from nlviz.io.sources.nonlocal_block import SLOWFAST
 
 NAME = "slowfast"
@@ -146,12 +147,15 @@ def export(model: nn.Module) -> StateDict:
     )
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="PySlowFast C2D/I3D/Slow ResNet-50 (s{2..5}.pathway0_res{i}, s{3,4}.pathway0_nonlocal{i})",
-    keys=KEYS,
-    specific=(_NL_KEY,),
-    variants=VARIANTS,
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="PySlowFast C2D/I3D/Slow ResNet-50 (s{2..5}.pathway0_res{i}, s{3,4}.pathway0_nonlocal{i})",
+        keys=KEYS,
+        specific=(_NL_KEY,),
+        variants=VARIANTS,
+        build=build,
+        export=export,
+    ),
 )

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from nlviz.io.keymap import KeyMap, StateDict, same
 from nlviz.io.layouts.inputs import IMAGENET_INPUT
 from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.registries import LAYOUTS
 from nlviz.io.sources.bat import TIMM
 
 NAME = "timm"
@@ -100,12 +101,16 @@ def export(model: nn.Module) -> StateDict:
     return out
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="timm bat_resnext26ts (ByobNet ResNeXt-26-TS, BatNonLocalAttn in every bottleneck: stages.{s}.{i}.attn)",
-    keys=KEYS,
-    specific=SPECIFIC,
-    variants={},
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="timm bat_resnext26ts (ByobNet ResNeXt-26-TS, BatNonLocalAttn in every bottleneck: "
+        "stages.{s}.{i}.attn)",
+        keys=KEYS,
+        specific=SPECIFIC,
+        variants={},
+        build=build,
+        export=export,
+    ),
 )

@@ -15,6 +15,7 @@ from nlviz.io.layouts.blocks import backbone_state
 from nlviz.io.layouts.inputs import image_input
 from nlviz.io.layouts.records import Checkpoint, Converted, Layout
 from nlviz.io.layouts.shapes import image_args
+from nlviz.io.registries import LAYOUTS
 
 NAME = "torchvision"
 #: every key of a torchvision ResNet (bottleneck) classifier
@@ -43,13 +44,16 @@ def export(model: nn.Module) -> StateDict:
     return KEYS.to_theirs(backbone_state(model), where=f"the {NAME} layout (export)")
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="torchvision ResNet-50/101/152 image classifier without operator blocks",
-    keys=KEYS,
-    specific=(),
-    variants={},
-    build=build,
-    export=export,
-    generic=True,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="torchvision ResNet-50/101/152 image classifier without operator blocks",
+        keys=KEYS,
+        specific=(),
+        variants={},
+        build=build,
+        export=export,
+        generic=True,
+    ),
 )
