@@ -1,23 +1,19 @@
-"""Block-level state-dict converters from public layouts to nlviz's operator parameter names.
+"""Block-level conversion: ``convert_state_dict(sd, source)`` maps one block's state dict (keys relative to the
+block) from a public layout to the names our operator uses.
 
-``convert_state_dict(sd, source)`` maps one block's state dict (keys relative to the block) from a public
-layout to the names our operator uses. Sources register themselves in ``nlviz/io/sources/`` (one file per
-operator family). Unknown or leftover keys raise a KeyError-like ValueError that names them: there are no
-silent partial conversions.
+Each source is a two-way :class:`~nlviz.io.keymap.KeyMap` registered in :data:`~nlviz.io.registries.SOURCES`
+by its file in ``nlviz/io/sources/`` (one per operator family); ``SOURCES.get(name).to_theirs(sd, ...)`` is
+the inverse. Unknown or leftover keys raise a ValueError that names them: there are no silent partial conversions.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from torch import Tensor
 
-from nlviz.registry import Registry
-
-SOURCES = Registry("state-dict source")
-
-StateDict = dict[str, Tensor]
+from nlviz.io.keymap import KeyMap, StateDict
+from nlviz.io.registries import SOURCES
 
 
 def strip_prefix(sd: Mapping[str, Tensor], prefix: str = "module.") -> StateDict:
@@ -27,37 +23,11 @@ def strip_prefix(sd: Mapping[str, Tensor], prefix: str = "module.") -> StateDict
     return dict(sd)
 
 
-def rename(sd: Mapping[str, Tensor], rules: list[tuple[str, str]], source: str) -> StateDict:
-    """Rename every key by the first matching regex rule ``(pattern, replacement)``.
-
-    A key no rule matches is an error naming all such keys, so a wrong source never converts partially.
-    A rule whose replacement is ``""`` drops the key (e.g. BN's ``num_batches_tracked``).
-    """
-    out: StateDict = {}
-    leftover = []
-    for key, value in sd.items():
-        for pattern, repl in rules:
-            if re.fullmatch(pattern, key):
-                if repl:
-                    out[re.sub(pattern, repl, key)] = value
-                break
-        else:
-            leftover.append(key)
-    if leftover:
-        raise ValueError(f"convert_state_dict(source={source!r}): unexpected key(s) {sorted(leftover)}")
-    return out
-
-
 def convert_state_dict(state_dict: Mapping[str, Tensor], source: str) -> StateDict:
-    """Convert one block's state dict from ``source`` to nlviz names.
+    """Convert one block's state dict from ``source`` to nlviz names (a ``module.`` prefix is stripped first).
 
     Sources: mmcv, pytorchvideo, slowfast, alexhex7 (non-local); timm, bat (BA-Transform); cgnl;
     spatialbias. ``nlviz.io.SOURCES.names()`` lists them.
     """
-    _load_sources()
-    fn: Callable[[Mapping[str, Tensor]], StateDict] = SOURCES.get(source)
-    return fn(strip_prefix(state_dict))
-
-
-def _load_sources() -> None:
-    from nlviz.io.sources import bat, cgnl, nonlocal_block, spatial_bias  # noqa: F401
+    keymap: KeyMap = SOURCES.get(source)
+    return keymap.to_ours(strip_prefix(state_dict), where=f"convert_state_dict(source={source!r})")

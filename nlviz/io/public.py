@@ -6,7 +6,8 @@ unpickler of :mod:`nlviz.io.caffe2`. ``detect`` names the layout from the keys; 
 nlviz model and loads the converted weights strictly; ``convert_file`` writes them as an nlviz checkpoint.
 
 A format is ``NAME`` or ``NAME:VARIANT`` for conventions the keys cannot show (``mmaction2:dot_product``);
-``formats()`` lists them, ``LAYOUTS`` holds the layouts (one file each in :mod:`nlviz.io.layouts`).
+``formats()`` lists them, ``LAYOUTS`` holds the layouts (one file each in :mod:`nlviz.io.layouts`, registered
+there).
 A file whose keys no layout fully recognizes, or that does not match the layout asked for, is an error that
 lists the missing and unexpected keys and names the closest known format: there are no partial loads.
 """
@@ -19,24 +20,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from nlviz.io import layouts  # noqa: F401  importing the layout modules registers them in LAYOUTS
 from nlviz.io.checkpoint import CheckpointError, check_state_dict
 from nlviz.io.convert import strip_prefix
-from nlviz.io.layouts.base import Checkpoint, Converted, Layout
-from nlviz.registry import Registry
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.registries import LAYOUTS
 
-LAYOUTS = Registry("checkpoint layout")
 _WRAPPERS = ("state_dict", "model_state", "model")
 _TEXT_KEYS = ("cfg", "config", "config_name", "arch")
-
-
-def _register() -> None:
-    import importlib
-
-    from nlviz.io.layouts import LAYOUT_MODULES
-
-    for module in LAYOUT_MODULES:
-        layout: Layout = importlib.import_module(module).LAYOUT
-        LAYOUTS.register(layout.name, layout)
 
 
 def formats() -> list[str]:
@@ -228,6 +219,3 @@ def export_state_dict(model: Any, fmt: str) -> dict[str, Any]:
     """Our model's weights under the key names of a public layout (the inverse of loading)."""
     layout, _ = parse_format(fmt)
     return layout.export(model)
-
-
-_register()

@@ -8,18 +8,14 @@ conv(1→32, 3×3, pad 1)+BN+ReLU+maxpool 2 → NL(32) → conv(32→64)+BN+ReLU
 → conv(64→128)+BN+ReLU+maxpool 2 → flatten 128·3·3 = 1152 → fc 256 → ReLU → dropout 0.5 → fc 10.
 Each NL: C' = C/2, φ and g max-pooled 2×2 after their convs, no 1/√C' scale, W_z = conv + BN.
 Feature grids: nl_1 works on 14×14 queries × 7×7 keys, nl_2 on 7×7 × 3×3.
+The released ``net.pth`` loads through ``nlviz.load_model`` (its key map: :mod:`nlviz.io.layouts.alexhex7`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from torch import Tensor, nn
 
-from nlviz.io.convert import StateDict, convert_state_dict, rename, strip_prefix
 from nlviz.ops.base import create
-
-_BLOCKS = ("nl_1", "nl_2")
 
 
 def _stage(c_in: int, c_out: int) -> nn.Sequential:
@@ -59,30 +55,3 @@ class AlexHex7MNIST(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """(B, 1, 28, 28) → class logits (B, 10)."""
         return self.fc(self.forward_features(x).flatten(1))  # (B, 10)
-
-
-def load_alexhex7_state_dict(sd: Mapping[str, Tensor]) -> StateDict:
-    """The released ``net.pth`` state dict (``module.`` prefix or not) → a state dict for :class:`AlexHex7MNIST`.
-
-    Non-local blocks go through ``convert_state_dict(..., "alexhex7")``; the convs and fc keep their names.
-    Any key outside that layout is an error naming it.
-    """
-    sd = strip_prefix(sd)
-    blocks: dict[str, dict[str, Tensor]] = {b: {} for b in _BLOCKS}
-    rest = {}
-    for key, value in sd.items():
-        head, _, tail = key.partition(".")
-        if head in blocks:
-            blocks[head][tail] = value
-        else:
-            rest[key] = value
-    out = rename(
-        rest, [(r"conv_[123]\.[01]\..+", r"\g<0>"), (r"fc\.[03]\.(weight|bias)", r"\g<0>")], "alexhex7 (network)"
-    )
-    for name, block in blocks.items():
-        if not block:
-            raise ValueError(
-                f"load_alexhex7_state_dict: no keys for block {name!r} (expected '{name}.theta.weight', ...)"
-            )
-        out.update({f"{name}.{k}": v for k, v in convert_state_dict(block, "alexhex7").items()})
-    return out

@@ -120,7 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, help="override the steps of every recipe (for a quick check)")
     ap.add_argument("--list", action="store_true", help="print the recipes and exit")
     ap.add_argument("--table", action="store_true", help="only rewrite checkpoints/README.md + manifest.json")
+    ap.add_argument("--run-config", metavar="FILE", help=argparse.SUPPRESS)  # one job (what the parallel jobs run)
     args = ap.parse_args(argv)
+    if args.run_config:
+        from nlviz.train import TrainConfig, train
+
+        train(TrainConfig.from_file(args.run_config), progress=False)
+        return 0
     names = args.only or list(RECIPES)
     unknown = sorted(set(names) - set(RECIPES))
     if unknown:
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             cfg_path.write_text(json.dumps(cfg))
             log = open(out / f".{n}.log", "w")  # noqa: SIM115 - closed when the job ends
             proc = subprocess.Popen(
-                [sys.executable, "-m", "nlviz.cli.main", "train", "--config", str(cfg_path), "--quiet"],
+                [sys.executable, "-m", "nlviz.train.zoo", "--run-config", str(cfg_path)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

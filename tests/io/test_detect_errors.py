@@ -78,7 +78,7 @@ def test_missing_and_unexpected_keys_are_listed(mm_state, tmp_path):
 
     with pytest.raises(
         CheckpointError,
-        match=r"forced\.pth: unexpected key\(s\) for the slowfast layout \(380\): \['backbone\.conv1\.bn\.bias', .*\] …; "
+        match=r"forced\.pth: the slowfast layout: unexpected key\(s\) \['backbone\.conv1\.bn\.bias', .*\] … \(380 in all\); "
         r"closest known format: mmaction2",
     ):
         nlviz.load_model(_save({"state_dict": mm_state}, tmp_path / "forced.pth"), format="slowfast")

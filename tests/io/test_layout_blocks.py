@@ -21,8 +21,8 @@ from nlviz import ops
 from nlviz.io import convert_state_dict
 from nlviz.io.layouts import bat as bat_layout
 from nlviz.io.layouts import slowfast as slowfast_layout
-from nlviz.io.sources.bat import to_timm
-from nlviz.io.sources.nonlocal_block import to_mmcv, to_slowfast
+from nlviz.io.sources.bat import TIMM
+from nlviz.io.sources.nonlocal_block import CAFFE2, MMCV, SLOWFAST
 from nlviz.models import build_model
 from support.randomize import randomize
 from support.refs import load_or_skip, timm_non_local_attn
@@ -44,7 +44,9 @@ def test_slowfast_and_caffe2_blocks_match_pytorchvideo(instantiation, caffe2):
     c = 32
     ref = randomize(create_nonlocal(dim_in=c, dim_inner=c // 2, pool_size=(1, 2, 2), instantiation=instantiation))
     ours_names = convert_state_dict(ref.state_dict(), "pytorchvideo")
-    public = to_slowfast(ours_names, caffe2=caffe2)  # the block as a SlowFast model_state / Caffe2 pickle holds it
+    public = (CAFFE2 if caffe2 else SLOWFAST).to_theirs(
+        ours_names
+    )  # the block as a SlowFast model_state / Caffe2 pickle holds it
     mode = slowfast_layout.MODE[instantiation]
     specs, state = slowfast_layout.nonlocal_specs({(3, 1): public}, mode, "before_conv", instantiation == "softmax")
     op = ops.create("nonlocal", c, **specs[0]["options"]).eval()
@@ -75,7 +77,7 @@ def test_bat_official_block_matches_timm():
     op = ops.create(name, c, **options).eval()
     op.load_state_dict(state)
     ref = load_or_skip(timm_non_local_attn).BatNonLocalAttn(c, block_size=s, groups=k, rd_channels=c // 2)
-    ref.load_state_dict(to_timm(_fold_bias_into_bn(state)))
+    ref.load_state_dict(TIMM.to_theirs(_fold_bias_into_bn(state)))
     x = torch.randn(2, c, 14, 14)
     assert _err(op, ref.eval(), x) <= TOL
 
@@ -84,6 +86,6 @@ def test_bat_official_block_matches_timm():
 def test_alexhex7_blocks_match_mmcv(mode):
     model = randomize(build_model("alexhex7_mnist", mode=mode))
     ref = NonLocal2d(32, sub_sample=True, use_scale=False, mode=mode, norm_cfg=dict(type="BN"))
-    ref.load_state_dict(to_mmcv(model.nl_1.state_dict(), sub_sample=True))
+    ref.load_state_dict(MMCV.to_theirs(model.nl_1.state_dict(), sub_sample=True))
     x = torch.randn(2, 32, 14, 14)
     assert _err(model.nl_1, ref.eval(), x) <= TOL

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from nlviz.io import public
-from nlviz.io.layouts.base import Checkpoint
+from nlviz.io.layouts.records import Checkpoint
 from nlviz.models import build_model, paper_placement
 
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from nlviz.models.alexhex7 import AlexHex7MNIST, load_alexhex7_state_dict
+from nlviz.io.layouts.alexhex7 import load_alexhex7_state_dict
+from nlviz.models.alexhex7 import AlexHex7MNIST
 
 
 @pytest.fixture(scope="module")

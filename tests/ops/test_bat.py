@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from nlviz import ops
 from nlviz.io import convert_state_dict
-from nlviz.io.sources.bat import from_bat, from_timm, to_bat, to_timm
+from nlviz.io.sources.bat import BAT_BLOCK, TIMM
 from nlviz.ops.bat import BAT
 from support.randomize import randomize
 from support.refs import import_timm_non_local_attn, load_or_skip, timm_non_local_attn
@@ -53,7 +53,7 @@ def test_parity_timm_block_and_transform(shape, s, k, c_l):
 @pytest.mark.ref
 def test_timm_state_dict_round_trip():
     ref, ours = _timm_pair(16, 2, 2, 8)
-    back = to_timm(ours.state_dict())
+    back = TIMM.to_theirs(ours.state_dict())
     assert set(back) == set(ref.state_dict())
     for key, value in ref.state_dict().items():
         assert torch.equal(back[key], value), key
@@ -297,7 +297,7 @@ def test_bad_options_are_errors(options, match):
 @pytest.mark.parametrize("options", [{"dim": 2}, {"dim": 3, "temporal": True, "temporal_block_size": 2}])
 def test_official_layout_round_trip(options):
     op = _bat(16, block_size=2, groups=2, **options)
-    official = to_bat(op.state_dict())
+    official = BAT_BLOCK.to_theirs(op.state_dict())
     expected = {
         "conv1.0.bias",
         "conv1.1.running_var",
@@ -314,14 +314,14 @@ def test_official_layout_round_trip(options):
     assert set(back) == set(op.state_dict())
     assert all(torch.equal(back[k], v) for k, v in op.state_dict().items())
     fresh = BAT(16, block_size=2, groups=2, **options).eval()
-    fresh.load_state_dict(from_bat(official), strict=True)
+    fresh.load_state_dict(BAT_BLOCK.to_ours(official), strict=True)
     x = torch.randn(1, 16, *((2, 4, 4) if options["dim"] == 3 else (4, 4)))
     with torch.no_grad():
         torch.testing.assert_close(fresh(x), op(x), rtol=0, atol=0)
 
 
 def test_converter_unknown_keys_raise():
-    sd = from_timm({"conv1.conv.weight": torch.zeros(8, 16, 1, 1)})
+    sd = TIMM.to_ours({"conv1.conv.weight": torch.zeros(8, 16, 1, 1)})
     assert list(sd) == ["reduce.conv.weight"]
     with pytest.raises(ValueError, match=r"source='timm'.*'ba\.conv3\.weight'"):
         convert_state_dict({"conv1.conv.weight": torch.zeros(1), "ba.conv3.weight": torch.zeros(1)}, "timm")
@@ -329,8 +329,8 @@ def test_converter_unknown_keys_raise():
         convert_state_dict({"conv1.conv.bias": torch.zeros(1)}, "timm")
     with pytest.raises(ValueError, match=r"source='bat'.*'batransform\.conv_x\.weight'"):
         convert_state_dict({"batransform.conv_x.weight": torch.zeros(1)}, "bat")
-    with pytest.raises(ValueError, match=r"nlviz→timm.*reduce\.conv\.bias"):  # bias=True cannot go to timm
-        to_timm(_bat(16, block_size=2, groups=2, bias=True).state_dict())
+    with pytest.raises(ValueError, match=r"nlviz → timm.*reduce\.conv\.bias"):  # bias=True cannot go to timm
+        TIMM.to_theirs(_bat(16, block_size=2, groups=2, bias=True).state_dict())
 
 
 @pytest.mark.ref

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from nlviz import ops
 from nlviz.io import convert_state_dict
-from nlviz.io.sources.cgnl import to_cgnl
+from nlviz.io.sources.cgnl import CGNL_BLOCK
 from nlviz.ops.cgnl import CGNL, explicit_kernel, kernel_terms
 
 OFFICIAL_KEYS = {"t.weight", "p.weight", "g.weight", "z.weight", "gn.weight", "gn.bias"}
@@ -251,7 +251,7 @@ def _official_like(sd, x, kernel, groups, order, gamma):
 @pytest.mark.parametrize("kernel", ["dot_product", "gaussian"])
 def test_converter_round_trip_and_official_layout_parity(kernel):
     ours = _op(2, kernel=kernel, groups=4, order=3, gamma=0.1)
-    official = to_cgnl(ours.state_dict())
+    official = CGNL_BLOCK.to_theirs(ours.state_dict())
     assert set(official) == OFFICIAL_KEYS
     prefixed = {f"module.{k}": v for k, v in official.items()}
     back = convert_state_dict(prefixed, "cgnl")
@@ -266,13 +266,13 @@ def test_converter_round_trip_and_official_layout_parity(kernel):
 
 
 def test_converter_unknown_keys_are_named():
-    sd = to_cgnl(CGNL(16, groups=2).state_dict())
+    sd = CGNL_BLOCK.to_theirs(CGNL(16, groups=2).state_dict())
     with pytest.raises(ValueError, match=r"cgnl.*'t\.bias'"):
         convert_state_dict({**sd, "t.bias": torch.zeros(8)}, "cgnl")
     with pytest.raises(ValueError, match=r"'bn\.weight'"):
         convert_state_dict({**sd, "bn.weight": torch.zeros(16)}, "cgnl")
-    with pytest.raises(ValueError, match=r"inverse.*'gn\.weight'"):
-        to_cgnl(sd)  # already official names
+    with pytest.raises(ValueError, match=r"nlviz → cgnl.*'gn\.weight'"):
+        CGNL_BLOCK.to_theirs(sd)  # already official names
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from pytorchvideo.layers.nonlocal_net import create_nonlocal
 
 from nlviz import ops
 from nlviz.io import convert_state_dict
-from nlviz.io.sources.nonlocal_block import INVERSE, to_alexhex7, to_mmcv, to_pytorchvideo, to_slowfast
+from nlviz.io.sources import nonlocal_block as keys
 from support.randomize import randomize
 from support.state_dicts import same_tensors
 
@@ -58,14 +58,16 @@ def test_mmcv(dim, mode, sub_sample, use_scale, norm):
     ours = ops.create("nonlocal", C, use_scale=use_scale and mode == "embedded_gaussian", **options).eval()
     converted = convert_state_dict(ref.state_dict(), "mmcv")
     ours.load_state_dict(converted)
-    assert same_tensors(to_mmcv(converted, sub_sample=sub_sample), ref.state_dict()) == []  # mmcv → ours → mmcv
+    assert (
+        same_tensors(keys.MMCV.to_theirs(converted, sub_sample=sub_sample), ref.state_dict()) == []
+    )  # mmcv → ours → mmcv
     x = torch.randn(shape)
     assert _max_err(ours, ref, x) <= TOL
 
     # ours → mmcv: random weights incl. W_z's bias, which folds into the BN running mean
     randomize(ours, seed=1, std=0.3, mean_std=0.2)
     back = cls(C, sub_sample=sub_sample, use_scale=use_scale, mode=mode, norm_cfg=norm_cfg).eval()
-    back.load_state_dict(to_mmcv(ours.state_dict(), sub_sample=sub_sample))
+    back.load_state_dict(keys.MMCV.to_theirs(ours.state_dict(), sub_sample=sub_sample))
     assert _max_err(back, ours, x) <= TOL
 
 
@@ -112,7 +114,7 @@ def test_pytorchvideo(inst, pool_size, norm, inner):
     x = torch.randn(2, C, 2, 5, 6)
     assert _max_err(ours, ref, x) <= TOL
     randomize(ours, seed=1, std=0.3, mean_std=0.2)
-    ref.load_state_dict(to_pytorchvideo(ours.state_dict()))
+    ref.load_state_dict(keys.PYTORCHVIDEO.to_theirs(ours.state_dict()))
     assert _max_err(ref, ours, x) <= TOL
 
 
@@ -151,11 +153,11 @@ def test_slowfast_names_and_caffe2_blobs():
         ours.load_state_dict(convert_state_dict(layout, "slowfast"))
         assert _max_err(ours, ref, x) <= TOL
     converted = convert_state_dict(slowfast, "slowfast")
-    assert same_tensors(to_slowfast(converted), slowfast) == []
-    assert same_tensors(to_slowfast(converted, norm_name="norm"), ptv) == []
-    assert same_tensors(to_slowfast(convert_state_dict(caffe2, "slowfast"), caffe2=True), caffe2) == []
+    assert same_tensors(keys.SLOWFAST.to_theirs(converted), slowfast) == []
+    assert same_tensors(keys.SLOWFAST.to_theirs(converted, norm_name="norm"), ptv) == []
+    assert same_tensors(keys.CAFFE2.to_theirs(convert_state_dict(caffe2, "slowfast")), caffe2) == []
     with pytest.raises(ValueError, match="norm_name='batchnorm'"):
-        to_slowfast(converted, norm_name="batchnorm")
+        keys.SLOWFAST.to_theirs(converted, norm_name="batchnorm")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -168,14 +170,14 @@ def test_round_trips(mode, sub_sample, norm):
     )
     sd = ours.state_dict()
     if norm is None:  # mmcv's W_z keeps its bias only without a norm (with one it is folded, checked above)
-        assert same_tensors(convert_state_dict(to_mmcv(sd, sub_sample=sub_sample), "mmcv"), sd) == []
-    assert same_tensors(convert_state_dict(to_alexhex7(sd, sub_sample=sub_sample), "alexhex7"), sd) == []
+        assert same_tensors(convert_state_dict(keys.MMCV.to_theirs(sd, sub_sample=sub_sample), "mmcv"), sd) == []
+    assert same_tensors(convert_state_dict(keys.ALEXHEX7.to_theirs(sd, sub_sample=sub_sample), "alexhex7"), sd) == []
     if mode in ("embedded_gaussian", "dot_product"):
-        assert same_tensors(convert_state_dict(to_pytorchvideo(sd), "pytorchvideo"), sd) == []
+        assert same_tensors(convert_state_dict(keys.PYTORCHVIDEO.to_theirs(sd), "pytorchvideo"), sd) == []
         assert (
-            same_tensors(convert_state_dict(INVERSE["slowfast"](sd, caffe2=True), "slowfast"), sd) == []
+            same_tensors(convert_state_dict(keys.CAFFE2.to_theirs(sd), "slowfast"), sd) == []
         )  # BN never updated: count 0
-    alex = to_alexhex7(sd, sub_sample=sub_sample)
+    alex = keys.ALEXHEX7.to_theirs(sd, sub_sample=sub_sample)
     expected_w = "W.0.weight" if norm else "W.weight"
     assert expected_w in alex and ("phi.0.weight" in alex) == (sub_sample and mode != "gaussian")
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from nlviz import ops
 from nlviz.io import convert_state_dict
-from nlviz.io.sources.spatial_bias import to_spatialbias
+from nlviz.io.sources.spatial_bias import SB_BOTTLENECK
 from nlviz.ops.spatial_bias import SpatialBias, SpatialBiasBottleneck
 from support.randomize import randomize
 
@@ -222,7 +222,7 @@ def test_official_layout_parity_and_round_trip(inplanes, planes, stride, side):
     with torch.no_grad():
         err = (op(x) - _official_forward(sd, x, stride)).abs().max().item()
     assert err <= ATOL, f"max |ours - official op order| = {err:.2e}"
-    back = to_spatialbias(op.state_dict())
+    back = SB_BOTTLENECK.to_theirs(op.state_dict())
     assert set(back) == set(sd)
     assert all(torch.equal(back[k], sd[k]) for k in sd)
 
@@ -232,8 +232,8 @@ def test_converter_unknown_keys_are_named():
     sd["SB.extra.weight"] = torch.zeros(1)
     with pytest.raises(ValueError, match=r"spatialbias.*SB\.extra\.weight"):
         convert_state_dict(sd, "spatialbias")
-    with pytest.raises(ValueError, match=r"inverse.*nope"):
-        to_spatialbias({"nope": torch.zeros(1)})
+    with pytest.raises(ValueError, match=r"nlviz → spatialbias.*nope"):
+        SB_BOTTLENECK.to_theirs({"nope": torch.zeros(1)})
     # DataParallel prefix is stripped
     prefixed = {f"module.{k}": v for k, v in _official_state_dict(64, 16, downsample=False).items()}
     assert "sb.mix.bias" in convert_state_dict(prefixed, "spatialbias")

@@ -13,15 +13,54 @@ dot product and concatenation divide by N_k, BN after W_z zero-initialized (γ=�
 
 from __future__ import annotations
 
-from torch import nn
+from collections.abc import Mapping
 
-from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import Checkpoint, Converted, Layout, resolve_variant
-from nlviz.io.sources.nonlocal_block import to_alexhex7
+from torch import Tensor, nn
+
+from nlviz.io.checkpoint import CheckpointError
+from nlviz.io.convert import strip_prefix
+from nlviz.io.keymap import KeyMap, StateDict, same
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.variants import resolve_variant
+from nlviz.io.registries import LAYOUTS
+from nlviz.io.sources.nonlocal_block import ALEXHEX7
 
 NAME = "alexhex7"
 _BLOCKS = ("nl_1", "nl_2")
 VARIANTS = {"embedded_gaussian": "softmax(θᵀφ), no scale (the released net.pth)", "dot_product": "θᵀφ / N_k"}
+#: the network around the blocks keeps its names (``conv_{1,2,3}.{0,1}`` conv + BN, ``fc.{0,3}``)
+NETWORK = KeyMap(f"{NAME} network", same("conv_<1|2|3>.0.<p>", "conv_<1|2|3>.1.<bn>", "fc.<0|3>.<p>"))
+
+
+def _split(sd: Mapping[str, Tensor]) -> tuple[StateDict, dict[str, StateDict]]:
+    """(network keys, {block name: its keys relative to the block})."""
+    blocks: dict[str, StateDict] = {b: {} for b in _BLOCKS}
+    rest: StateDict = {}
+    for key, value in sd.items():
+        head, _, tail = key.partition(".")
+        if head in blocks:
+            blocks[head][tail] = value
+        else:
+            rest[key] = value
+    return rest, blocks
+
+
+def load_alexhex7_state_dict(sd: Mapping[str, Tensor]) -> StateDict:
+    """The released ``net.pth`` state dict (``module.`` prefix or not) → a state dict for
+    :class:`nlviz.models.alexhex7.AlexHex7MNIST`.
+
+    The non-local blocks go through the ``alexhex7`` key map; the convs and fc keep their names. Any key outside
+    that layout is a ValueError naming it.
+    """
+    rest, blocks = _split(strip_prefix(sd))
+    out = NETWORK.to_ours(rest, where="load_alexhex7_state_dict: the network")
+    for name, block in blocks.items():
+        if not block:
+            raise ValueError(
+                f"load_alexhex7_state_dict: no keys for block {name!r} (expected '{name}.theta.weight', ...)"
+            )
+        out.update({f"{name}.{k}": v for k, v in ALEXHEX7.to_ours(block, where=f"operator block {name}").items()})
+    return out
 
 
 def _mode_from_keys(ckpt: Checkpoint) -> str | None:
@@ -34,8 +73,6 @@ def _mode_from_keys(ckpt: Checkpoint) -> str | None:
 
 
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
-    from nlviz.models.alexhex7 import load_alexhex7_state_dict
-
     mode, mode_from = resolve_variant(
         NAME,
         variant,
@@ -48,8 +85,6 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     try:
         state = load_alexhex7_state_dict(ckpt.state)
     except ValueError as e:
-        from nlviz.io.checkpoint import CheckpointError
-
         raise CheckpointError(f"{ckpt.path}: {e}") from None
     card = {
         "variant": mode,
@@ -68,31 +103,22 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
 
 def export(model: nn.Module) -> StateDict:
     """Our AlexHex7MNIST → the released key names (without DataParallel's ``module.``)."""
-    out = {}
-    for key, value in model.state_dict().items():
-        head, _, tail = key.partition(".")
-        if head not in _BLOCKS:
-            out[key] = value
-    for name in _BLOCKS:
-        block = getattr(model, name)
-        out.update({f"{name}.{k}": v for k, v in to_alexhex7(block.state_dict(), sub_sample=True).items()})
+    rest, blocks = _split(model.state_dict())
+    out = NETWORK.to_theirs(rest)
+    for name, block in blocks.items():
+        out.update({f"{name}.{k}": v for k, v in ALEXHEX7.to_theirs(block, sub_sample=True).items()})
     return out
 
 
-_BN = r"(weight|bias|running_mean|running_var|num_batches_tracked)"
-LAYOUT = Layout(
-    name=NAME,
-    summary="AlexHex7/Non-local_pytorch MNIST network (conv_1..3, nl_1, nl_2, fc), any of its four blocks",
-    patterns=(
-        r"conv_[123]\.0\.(weight|bias)",
-        rf"conv_[123]\.1\.{_BN}",
-        r"fc\.[03]\.(weight|bias)",
-        r"nl_[12]\.(theta|phi(\.0)?|g(\.0)?|W(\.0)?)\.(weight|bias)",
-        rf"nl_[12]\.W\.1\.{_BN}",
-        r"nl_[12]\.concat_project\.0\.weight",
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="AlexHex7/Non-local_pytorch MNIST network (conv_1..3, nl_1, nl_2, fc), any of its four blocks",
+        keys=NETWORK,
+        specific=(rf"nl_[12]\.(?:{ALEXHEX7.pattern()})",),
+        variants=VARIANTS,
+        build=build,
+        export=export,
     ),
-    specific=(r"nl_[12]\..+",),
-    variants=VARIANTS,
-    build=build,
-    export=export,
 )

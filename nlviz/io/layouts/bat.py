@@ -20,33 +20,26 @@ from typing import Any
 
 from torch import nn
 
-from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    BN,
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    convert_block,
-    our_ops,
-    placement,
-    rename_all,
-    split_ops,
-    tpgz_rules,
-)
-from nlviz.io.layouts.torchvision import IMAGENET_INPUT, PATTERNS, image_args
-from nlviz.io.sources.bat import to_bat
+from nlviz.io.keymap import StateDict
+from nlviz.io.layouts import torchvision
+from nlviz.io.layouts.blocks import export_with_blocks, placement, split_ops
+from nlviz.io.layouts.inputs import IMAGENET_INPUT
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.shapes import image_args
+from nlviz.io.registries import LAYOUTS
+from nlviz.io.sources.bat import BAT_BLOCK
+from nlviz.io.sources.nonlocal_block import BAT_NL
 
 NAME = "bat"
 _OP_KEY = r"layer(\d)\.nl(\d+)\.(.+)"
-_NL, _NL_INVERSE = tpgz_rules("<p>")
 
 
 def block_spec(block: StateDict, where: str = "BATBlock") -> tuple[str, dict[str, Any], StateDict]:
     """(op name, options, our weights) of one block: a BATBlock or the repository's NonLocal."""
     if "t.weight" in block:
-        return "nonlocal", {"mode": "embedded_gaussian", "dim": 2, "use_scale": True}, rename_all(block, _NL, NAME)
-    ours = convert_block(block, "bat", where)
+        options = {"mode": "embedded_gaussian", "dim": 2, "use_scale": True}
+        return "nonlocal", options, BAT_NL.to_ours(block, where=f"operator block {where}")
+    ours = BAT_BLOCK.to_ours(block, where=f"operator block {where}")
     k, s = ours["conv_p.weight"].shape[1], ours["conv_p.weight"].shape[2]
     c_l, c = ours["reduce.conv.weight"].shape[:2]
     options = {"block_size": int(s), "groups": int(k), "normalize": "sigmoid", "bias": True, "dropout": 0.2, "dim": 2}
@@ -57,7 +50,7 @@ def block_spec(block: StateDict, where: str = "BATBlock") -> tuple[str, dict[str
 
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     rest, blocks = split_ops(ckpt.state, _OP_KEY)
-    state, specs = dict(rest), []
+    state, specs = torchvision.KEYS.to_ours(rest, where=f"the {NAME} layout"), []
     for (s, i), block in blocks.items():
         op, options, ours = block_spec(block, f"layer{s}.nl{i}")
         specs.append({"op": op, "stage": s, "index": i, "options": options})
@@ -82,25 +75,26 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
 
 
 def export(model: nn.Module) -> StateDict:
-    out = dict(backbone_state(model))
-    for s, i, op in our_ops(model):
-        sd = op.state_dict()
-        block = to_bat(sd) if op.family == "bat" else rename_all(sd, _NL_INVERSE, f"{NAME} (export)")
-        out.update({f"layer{s}.nl{i}.{k}": v for k, v in block.items()})
-    return out
+    """Our model → the repository's keys (``layer{s}.nl{i}`` as ours; BATBlock or NonLocal names inside)."""
+    return export_with_blocks(
+        model,
+        torchvision.KEYS,
+        NAME,
+        "layer{s}.nl{i}.",
+        lambda op: (BAT_BLOCK if op.family == "bat" else BAT_NL).to_theirs(op.state_dict()),
+    )
 
 
-_SPECIFIC = (
-    rf"layer\d\.nl\d+\.(conv[12]\.0\.(weight|bias)|conv[12]\.1\.{BN})",
-    rf"layer\d\.nl\d+\.batransform\.(conv[12]\.0\.(weight|bias)|conv[12]\.1\.{BN}|conv_[pqt]\.(weight|bias))",
-    rf"layer\d\.nl\d+\.([tpgz]\.(weight|bias)|bn\.{BN})",
-)
-LAYOUT = Layout(
-    name=NAME,
-    summary="BAT official image ResNet (nlnet50/101/152: layer{s}.nl{i}.{conv1,batransform,conv2})",
-    patterns=(*PATTERNS, *_SPECIFIC),
-    specific=_SPECIFIC,
-    variants={},
-    build=build,
-    export=export,
+_SPECIFIC = (rf"layer\d\.nl\d+\.(?:{BAT_BLOCK.pattern()}|{BAT_NL.pattern()})",)
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="BAT official image ResNet (nlnet50/101/152: layer{s}.nl{i}.{conv1,batransform,conv2})",
+        keys=torchvision.KEYS,
+        specific=_SPECIFIC,
+        variants={},
+        build=build,
+        export=export,
+    ),
 )

@@ -32,71 +32,54 @@ from __future__ import annotations
 
 import re
 
-import torch
-from torch import Tensor, nn
+from torch import nn
 
 from nlviz.io.checkpoint import CheckpointError
-from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    our_ops,
-    rename_all,
-    resolve_variant,
-    split_ops,
-    two_way,
-    video_input,
-    video_r50_arch,
-)
+from nlviz.io.fixups import complete_affine_bn
+from nlviz.io.keymap import KeyMap, StateDict
+from nlviz.io.layouts.blocks import export_with_blocks, split_ops
+from nlviz.io.layouts.inputs import video_input
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.shapes import video_r50_arch
 from nlviz.io.layouts.slowfast import MODE, block_conventions, nonlocal_specs
-from nlviz.io.sources.nonlocal_block import to_slowfast
+from nlviz.io.layouts.variants import resolve_variant
+from nlviz.io.registries import LAYOUTS
+from nlviz.io.sources.nonlocal_block import CAFFE2, CAFFE2_BN
 
 NAME = "caffe2"
 VARIANTS = {"softmax": "softmax(θᵀφ / √C') (embedded gaussian; the released models)", "dot_product": "θᵀφ / N_k"}
-_BN = {"s": "weight", "b": "bias", "rm": "running_mean", "riv": "running_var"}
 _SOLVER = r"(.+_momentum|lr|model_iter)"
 _NL_KEY = r"nonlocal_conv([34])_(\d+)_(.+)"
-_EPS = 1e-5
 
 
 def _pairs() -> list[tuple[str, str]]:
-    """(blob name, our key) templates of the backbone (:func:`~nlviz.io.layouts.base.two_way`)."""
+    """(blob name, our key) templates of the backbone (:class:`~nlviz.io.keymap.KeyMap`)."""
     pairs = [("conv1_w", "conv1.weight"), ("pred_w", "fc.weight"), ("pred_b", "fc.bias")]
-    pairs += [(f"res_conv1_bn_{c}", f"bn1.{ours}") for c, ours in _BN.items()]
+    pairs += [(f"res_conv1_bn_{c}", f"bn1.{ours}") for c, ours in CAFFE2_BN.items()]
     for s in range(2, 6):
         res, layer = f"res{s}_<i>", f"layer{s - 1}.<i>"
         for letter, k in (("a", 1), ("b", 2), ("c", 3)):
             pairs.append((f"{res}_branch2{letter}_w", f"{layer}.conv{k}.weight"))
-            pairs += [(f"{res}_branch2{letter}_bn_{c}", f"{layer}.bn{k}.{o}") for c, o in _BN.items()]
+            pairs += [(f"{res}_branch2{letter}_bn_{c}", f"{layer}.bn{k}.{o}") for c, o in CAFFE2_BN.items()]
         pairs.append((f"{res}_branch1_w", f"{layer}.downsample.0.weight"))
-        pairs += [(f"{res}_branch1_bn_{c}", f"{layer}.downsample.1.{o}") for c, o in _BN.items()]
+        pairs += [(f"{res}_branch1_bn_{c}", f"{layer}.downsample.1.{o}") for c, o in CAFFE2_BN.items()]
     return pairs
 
 
-_FROM_BLOBS, _TO_BLOBS = two_way(_pairs())
-_RULES = [*_FROM_BLOBS, (_SOLVER, "")]
-
-
-def _complete_bn(state: dict[str, Tensor], prefix: str) -> bool:
-    """Give an affine-only BN (``_s``/``_b``) running mean 0 and variance 1 − eps; True if it was affine-only."""
-    if f"{prefix}.weight" in state and f"{prefix}.running_mean" not in state:
-        w = state[f"{prefix}.weight"]
-        state[f"{prefix}.running_mean"] = torch.zeros_like(w)
-        state[f"{prefix}.running_var"] = torch.full_like(w, 1.0 - _EPS)
-        return True
-    return False
+#: the backbone's blobs; solver state is dropped, and BN step counters have no blob
+KEYS = KeyMap(NAME, _pairs(), drop=(_SOLVER,), drop_ours=(r".+\.num_batches_tracked",))
 
 
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     blobs = {k: v.float() if v.is_floating_point() else v for k, v in ckpt.state.items()}
     rest, blocks = split_ops(blobs, _NL_KEY)
-    ours = rename_all(rest, _RULES, NAME)
+    ours = KEYS.to_ours(rest, where=f"the {NAME} layout")
     if "fc.weight" in ours:
-        ours["fc.weight"] = ours["fc.weight"].reshape(ours["fc.weight"].shape[0], -1)
+        ours["fc.weight"] = ours["fc.weight"].reshape(
+            ours["fc.weight"].shape[0], -1
+        )  # (K, C); saved as a conv: (K, C, 1, 1, 1)
     affine = [
-        _complete_bn(ours, k.removesuffix(".weight"))
+        complete_affine_bn(ours, k.removesuffix(".weight"))
         for k in list(ours)
         if re.search(r"(bn\d?|downsample\.1)\.weight$", k)
     ]
@@ -107,13 +90,9 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
         )
     arch, args = video_r50_arch(ckpt, ours)
     inst, inst_from = resolve_variant(NAME, variant, ckpt, default="softmax", choices=list(VARIANTS))
-    for block in blocks.values():
-        for part in ("theta", "phi", "g", "out"):
-            if f"{part}_w" in block and f"{part}_b" not in block:  # NONLOCAL.NO_BIAS
-                block[f"{part}_b"] = torch.zeros(block[f"{part}_w"].shape[0])
-        if "bn_s" in block and "bn_rm" not in block:  # NONLOCAL.USE_AFFINE
-            block["bn_rm"], block["bn_riv"] = torch.zeros_like(block["bn_s"]), torch.full_like(block["bn_s"], 1 - _EPS)
-    specs, nl_state = nonlocal_specs(blocks, MODE[inst], "before_conv", inst == "softmax", "nonlocal_conv{res}_{i}")
+    specs, nl_state = nonlocal_specs(
+        blocks, MODE[inst], "before_conv", inst == "softmax", "nonlocal_conv{res}_{i}", CAFFE2
+    )
     ours.update(nl_state)
     args.update(conv1_stride_t=1, pool1_stride_t=1, pool1_padding=0, pool2=True, blocks=specs)
     card = {
@@ -140,19 +119,20 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
 
 def export(model: nn.Module) -> StateDict:
     """Our model → Caffe2 blob names (as tensors; no solver state, no BN step counters)."""
-    state = {k: v for k, v in backbone_state(model).items() if not k.endswith("num_batches_tracked")}
-    out = rename_all(state, _TO_BLOBS, f"{NAME} (export)")
-    for s, i, op in our_ops(model):
-        out.update({f"nonlocal_conv{s + 1}_{i}_{k}": v for k, v in to_slowfast(op.state_dict(), caffe2=True).items()})
-    return out
+    return export_with_blocks(
+        model, KEYS, NAME, "nonlocal_conv{res}_{i}_", lambda op: CAFFE2.to_theirs(op.state_dict())
+    )
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="video-nonlocal-net Caffe2 pickle ({'blobs': ...}; res{S}_{i}_branch*, nonlocal_conv{S}_{i}_*)",
-    patterns=(*(p for p, _ in _RULES), _NL_KEY),
-    specific=(_NL_KEY,),
-    variants=VARIANTS,
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="video-nonlocal-net Caffe2 pickle ({'blobs': ...}; res{S}_{i}_branch*, nonlocal_conv{S}_{i}_*)",
+        keys=KEYS,
+        specific=(_NL_KEY,),
+        variants=VARIANTS,
+        build=build,
+        export=export,
+    ),
 )

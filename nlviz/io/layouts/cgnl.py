@@ -21,25 +21,19 @@ from __future__ import annotations
 
 import re
 
-import torch
 from torch import nn
 
 from nlviz.io.checkpoint import CheckpointError
-from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    BN,
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    convert_block,
-    our_ops,
-    rename_all,
-    resolve_variant,
-    tpgz_rules,
-)
-from nlviz.io.layouts.torchvision import PATTERNS, image_args, image_input
-from nlviz.io.sources.cgnl import to_cgnl
+from nlviz.io.keymap import StateDict
+from nlviz.io.layouts import torchvision
+from nlviz.io.layouts.blocks import backbone_state, our_ops
+from nlviz.io.layouts.inputs import image_input
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.shapes import image_args
+from nlviz.io.layouts.variants import resolve_variant
+from nlviz.io.registries import LAYOUTS
+from nlviz.io.sources.cgnl import CGNL_BLOCK
+from nlviz.io.sources.nonlocal_block import SPATIAL_NL
 
 NAME = "cgnl"
 VARIANTS = {
@@ -47,8 +41,8 @@ VARIANTS = {
     "taylor": "SpatialCGNLx: gaussian RBF, Taylor order 3, gamma 1e-4, 8 groups",
     "nl": "SpatialNL: embedded gaussian with 1/√C' scale, no subsampling",
 }
-_OP_KEYS = r"layer3\.(\d+)\.(t|p|g|z)\.weight|layer3\.(\d+)\.(gn|bn)\..+"
-_NL_NAMES, _NL_INVERSE = tpgz_rules("weight")
+#: a block's keys in ``layer3`` (group: the index); CGNL and SpatialNL blocks share t, p, g, z
+_OP_KEY = rf"layer3\.(\d+)\.(?:{CGNL_BLOCK.pattern()}|{SPATIAL_NL.pattern()})"
 
 
 def _groups(block: StateDict) -> int:
@@ -57,7 +51,7 @@ def _groups(block: StateDict) -> int:
 
 
 def _op_index(ckpt: Checkpoint) -> int:
-    found = {int(m[1] or m[3]) for k in ckpt.state if (m := re.fullmatch(_OP_KEYS, k))}
+    found = {int(m[1]) for k in ckpt.state if (m := re.fullmatch(_OP_KEY, k))}
     if len(found) != 1:
         raise CheckpointError(
             f"{ckpt.path}: expected one CGNL/NL block in layer3 (keys layer3.N.t/p/g/z), found {sorted(found)}"
@@ -87,13 +81,12 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
         name_hints={"taylor": r"cgnlx|taylor", "dot": r"cgnl(?!x)"},
         choices=["dot", "taylor"],
     )
+    state = torchvision.KEYS.to_ours(state, where=f"the {NAME} layout")
     if kernel == "nl":
-        ours = rename_all(block, _NL_NAMES, f"{NAME} (SpatialNL block)")
-        for part in ("theta", "phi", "g", "conv_out"):
-            ours[f"{part}.bias"] = torch.zeros(ours[f"{part}.weight"].shape[0])
+        ours = SPATIAL_NL.to_ours(block, where=f"operator block layer3.{j} (SpatialNL)")
         op, options = "nonlocal", {"mode": "embedded_gaussian", "dim": 2, "use_scale": True}
     else:
-        ours = convert_block(block, "cgnl", f"layer3.{j}")
+        ours = CGNL_BLOCK.to_ours(block, where=f"operator block layer3.{j}")
         groups = _groups(ours)
         options = {"kernel": "dot_product" if kernel == "dot" else "gaussian", "groups": groups, "dim": 2}
         if kernel == "taylor":
@@ -126,29 +119,24 @@ def export(model: nn.Module) -> StateDict:
         )
     _, i, op = ops[0]
     out = {}
-    for key, value in backbone_state(model).items():
+    backbone = torchvision.KEYS.to_theirs(backbone_state(model), where=f"the {NAME} layout (export)")
+    for key, value in backbone.items():
         m = re.fullmatch(r"layer3\.(\d+)\.(.+)", key)
         out[f"layer3.{int(m[1]) + 1}.{m[2]}" if m and int(m[1]) > i else key] = value
-    if op.family == "cgnl":
-        block = to_cgnl(op.state_dict())
-    else:
-        sd = op.state_dict()
-        nonzero = [k for k in sd if k.endswith(".bias") and not k.startswith("norm.") and sd[k].any()]
-        if nonzero:
-            raise ValueError(f"SpatialNL convs have no bias; this block has non-zero biases {nonzero}")
-        sd = {k: v for k, v in sd.items() if not k.endswith(".bias") or k.startswith("norm.")}
-        block = rename_all(sd, _NL_INVERSE, f"{NAME} (SpatialNL export)")
+    block = (CGNL_BLOCK if op.family == "cgnl" else SPATIAL_NL).to_theirs(op.state_dict())
     out.update({f"layer3.{i + 1}.{k}": v for k, v in block.items()})
     return out
 
 
-_SPECIFIC = (r"layer3\.\d+\.(t|p|g|z)\.weight", r"layer3\.\d+\.gn\.(weight|bias)", rf"layer3\.\d+\.bn\.{BN}")
-LAYOUT = Layout(
-    name=NAME,
-    summary="CGNL official ResNet (module.layer3.N.{t,p,g,z,gn} before the renumbered last bottleneck)",
-    patterns=(*PATTERNS, *_SPECIFIC),
-    specific=_SPECIFIC,
-    variants=VARIANTS,
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="CGNL official ResNet (module.layer3.N.{t,p,g,z,gn} before the renumbered last bottleneck)",
+        keys=torchvision.KEYS,
+        specific=(_OP_KEY,),
+        variants=VARIANTS,
+        build=build,
+        export=export,
+    ),
 )

@@ -26,26 +26,14 @@ from typing import Any
 from torch import nn
 
 from nlviz.io.checkpoint import CheckpointError
-from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    BN,
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    config_value,
-    convert_block,
-    nonlocal_spec,
-    op_state,
-    our_ops,
-    placement,
-    rename_all,
-    resolve_variant,
-    split_ops,
-    video_input,
-    video_r50_arch,
-)
-from nlviz.io.sources.nonlocal_block import to_mmcv
+from nlviz.io.keymap import Choice, KeyMap, StateDict
+from nlviz.io.layouts.blocks import export_with_blocks, nonlocal_spec, placement, split_ops
+from nlviz.io.layouts.inputs import video_input
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.shapes import video_r50_arch
+from nlviz.io.layouts.variants import config_value, resolve_variant
+from nlviz.io.registries import LAYOUTS
+from nlviz.io.sources.nonlocal_block import MMCV
 
 NAME = "mmaction2"
 MODES = {
@@ -54,26 +42,22 @@ MODES = {
     "gaussian": "softmax(xᵀx) on the raw input",
     "concatenation": "ReLU(w_fᵀ[θ; φ]) / N_k",
 }
-_OPT = r"(?:backbone\.)?"
-_RULES = [
-    (r"conv1\.conv\.weight", "conv1.weight"),
-    (rf"conv1\.bn\.{BN}", r"bn1.\1"),
-    (r"(layer\d\.\d+)\.conv([123])\.conv\.weight", r"\1.conv\2.weight"),
-    (rf"(layer\d\.\d+)\.conv([123])\.bn\.{BN}", r"\1.bn\2.\3"),
-    (r"(layer\d\.\d+)\.downsample\.conv\.weight", r"\1.downsample.0.weight"),
-    (rf"(layer\d\.\d+)\.downsample\.bn\.{BN}", r"\1.downsample.1.\2"),
-    (r"cls_head\.fc_cls\.(weight|bias)", r"fc.\1"),
-]
-_INVERSE = [
-    (r"conv1\.weight", "backbone.conv1.conv.weight"),
-    (rf"bn1\.{BN}", r"backbone.conv1.bn.\1"),
-    (r"(layer\d\.\d+)\.conv([123])\.weight", r"backbone.\1.conv\2.conv.weight"),
-    (rf"(layer\d\.\d+)\.bn([123])\.{BN}", r"backbone.\1.conv\2.bn.\3"),
-    (r"(layer\d\.\d+)\.downsample\.0\.weight", r"backbone.\1.downsample.conv.weight"),
-    (rf"(layer\d\.\d+)\.downsample\.1\.{BN}", r"backbone.\1.downsample.bn.\2"),
-    (r"fc\.(weight|bias)", r"cls_head.fc_cls.\1"),
-]
-_NL_KEY = r"layer(\d)\.(\d+)\.non_local_block\.(.+)"
+_BLOCK = "layer<d>.<i>"
+#: backbone keys; a backbone saved alone has no ``backbone.`` prefix (export writes it)
+KEYS = KeyMap(
+    NAME,
+    [
+        ("[backbone]conv1.conv.weight", "conv1.weight"),
+        ("[backbone]conv1.bn.<bn>", "bn1.<bn>"),
+        (f"[backbone]{_BLOCK}.conv<1|2|3>.conv.weight", f"{_BLOCK}.conv<1|2|3>.weight"),
+        (f"[backbone]{_BLOCK}.conv<1|2|3>.bn.<bn>", f"{_BLOCK}.bn<1|2|3>.<bn>"),
+        (f"[backbone]{_BLOCK}.downsample.conv.weight", f"{_BLOCK}.downsample.0.weight"),
+        (f"[backbone]{_BLOCK}.downsample.bn.<bn>", f"{_BLOCK}.downsample.1.<bn>"),
+        ("cls_head.fc_cls.<p>", "fc.<p>"),
+    ],
+    choices={"backbone": Choice({True: "backbone.", False: ""}, default=True)},
+)
+_NL_KEY = r"(?:backbone\.)?layer(\d)\.(\d+)\.non_local_block\.(.+)"
 _TEXT_HINTS = {m: rf"mode\s*=\s*['\"]{m}['\"]" for m in ("dot_product", "embedded_gaussian")}
 _NAME_HINTS = {"embedded_gaussian": r"embedded[-_]gaussian", "dot_product": r"dot[-_]product"}
 _MEAN, _STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]  # mmaction2 (123.675, ...) / 255
@@ -106,10 +90,11 @@ def _family(ckpt: Checkpoint, args: dict[str, Any]) -> str:
 
 
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
-    state = {k.removeprefix("backbone."): v for k, v in ckpt.state.items()}
-    rest, blocks = split_ops(state, _NL_KEY)
-    ours = rename_all(rest, _RULES, NAME)
-    converted = {(s, i): convert_block(b, "mmcv", f"layer{s}.{i}.non_local_block") for (s, i), b in blocks.items()}
+    rest, blocks = split_ops(ckpt.state, _NL_KEY)
+    ours = KEYS.to_ours(rest, where=f"the {NAME} layout")
+    converted = {
+        (s, i): MMCV.to_ours(b, where=f"operator block layer{s}.{i}.non_local_block") for (s, i), b in blocks.items()
+    }
     arch, args = video_r50_arch(ckpt, ours)
     family = _family(ckpt, args)
     (t1, tp, pool2), scale_default, sampling = _FAMILIES[family]
@@ -166,24 +151,25 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
 
 def export(model: nn.Module) -> StateDict:
     """Our model → an mmaction2 ``state_dict`` (``backbone.`` / ``cls_head.`` keys)."""
-    out = rename_all(backbone_state(model), _INVERSE, f"{NAME} (export)")
-    for s, i, op in our_ops(model):
-        for k, v in to_mmcv(op_state(op), sub_sample=op.sub_sample).items():
-            out[f"backbone.layer{s}.{i}.non_local_block.{k}"] = v
-    return out
+    return export_with_blocks(
+        model,
+        KEYS,
+        NAME,
+        "backbone.layer{s}.{i}.non_local_block.",
+        lambda op: MMCV.to_theirs(op.state_dict(), sub_sample=op.sub_sample),
+    )
 
 
-def _patterns() -> tuple[str, ...]:
-    backbone = [_OPT + p for p, _ in _RULES if not p.startswith("cls_head")]
-    return (*backbone, r"cls_head\.fc_cls\.(weight|bias)", _OPT + _NL_KEY)
-
-
-LAYOUT = Layout(
-    name=NAME,
-    summary="mmaction2 I3D / SlowOnly ResNet-50 with mmcv NonLocal3d blocks (backbone.layer{s}.{i}.non_local_block)",
-    patterns=_patterns(),
-    specific=(_OPT + _NL_KEY,),
-    variants={k: v for k, v in MODES.items() if k in ("embedded_gaussian", "dot_product")},
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="mmaction2 I3D / SlowOnly ResNet-50 with mmcv NonLocal3d blocks "
+        "(backbone.layer{s}.{i}.non_local_block)",
+        keys=KEYS,
+        specific=(_NL_KEY,),
+        variants={k: v for k, v in MODES.items() if k in ("embedded_gaussian", "dot_product")},
+        build=build,
+        export=export,
+    ),
 )

@@ -21,25 +21,14 @@ from typing import Any
 
 from torch import nn
 
-from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import (
-    Checkpoint,
-    Converted,
-    Layout,
-    backbone_state,
-    config_value,
-    convert_block,
-    nonlocal_spec,
-    our_ops,
-    placement,
-    rename_all,
-    resolve_variant,
-    split_ops,
-    two_way,
-    video_input,
-    video_r50_arch,
-)
-from nlviz.io.sources.nonlocal_block import to_slowfast
+from nlviz.io.keymap import KeyMap, StateDict
+from nlviz.io.layouts.blocks import export_with_blocks, nonlocal_spec, placement, split_ops
+from nlviz.io.layouts.inputs import video_input
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.layouts.shapes import video_r50_arch
+from nlviz.io.layouts.variants import config_value, resolve_variant
+from nlviz.io.registries import LAYOUTS
+from nlviz.io.sources.nonlocal_block import SLOWFAST
 
 NAME = "slowfast"
 VARIANTS = {"softmax": "softmax(θᵀφ / √C') (embedded gaussian)", "dot_product": "θᵀφ / N_k"}
@@ -49,7 +38,7 @@ _NL_KEY = r"s(\d)\.pathway0_nonlocal(\d+)\.(.+)"
 
 
 def _pairs() -> list[tuple[str, str]]:
-    """(SlowFast key, our key) templates of the backbone (:func:`~nlviz.io.layouts.base.two_way`)."""
+    """(SlowFast key, our key) templates of the backbone (:class:`~nlviz.io.keymap.KeyMap`)."""
     pairs = [
         ("s1.pathway0_stem.conv.weight", "conv1.weight"),
         ("s1.pathway0_stem.bn.<bn>", "bn1.<bn>"),
@@ -69,7 +58,7 @@ def _pairs() -> list[tuple[str, str]]:
     return pairs
 
 
-_RULES, _INVERSE = two_way(_pairs())
+KEYS = KeyMap(NAME, _pairs())
 
 
 def nonlocal_specs(
@@ -78,12 +67,13 @@ def nonlocal_specs(
     pool: str,
     use_scale: bool,
     name: str = "s{res}.pathway0_nonlocal{i}",
+    keys: KeyMap = SLOWFAST,
 ) -> tuple[list[dict[str, Any]], StateDict]:
-    """Block specs and our weights for SlowFast/Caffe2 blocks keyed by (res stage 3/4, index); ``name`` formats
-    a block's public name for errors."""
+    """Block specs and our weights for SlowFast/Caffe2 blocks keyed by (res stage 3/4, index), converted by
+    ``keys``; ``name`` formats a block's public name for errors."""
     specs, state = [], {}
     for (res, i), block in blocks.items():
-        converted = convert_block(block, "slowfast", name.format(res=res, i=i))
+        converted = keys.to_ours(block, where=f"operator block {name.format(res=res, i=i)}")
         options = {"mode": mode, "dim": 3, "sub_sample": True, "pool": pool, "use_scale": use_scale}
         spec, weights = nonlocal_spec(res - 1, i, converted, options)
         specs.append(spec)
@@ -103,7 +93,7 @@ def block_conventions(inst: str, variants: Mapping[str, str], specs: list[dict[s
 
 def build(ckpt: Checkpoint, variant: str | None) -> Converted:
     rest, blocks = split_ops(ckpt.state, _NL_KEY)
-    ours = rename_all(rest, _RULES, NAME)
+    ours = KEYS.to_ours(rest, where=f"the {NAME} layout")
     arch, args = video_r50_arch(ckpt, ours)
     inflate = args.get("inflate") or [[0] * 3, [0] * 4, [0] * 6, [0] * 3]
     slow = args.get("stem_kernel_t", 1) == 1 and not any(inflate[0] + inflate[1]) and all(inflate[2] + inflate[3])
@@ -152,18 +142,20 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
 
 def export(model: nn.Module) -> StateDict:
     """Our model → SlowFast ``model_state`` names (BN of the blocks named ``bn``)."""
-    out = rename_all(backbone_state(model), _INVERSE, f"{NAME} (export)")
-    for s, i, op in our_ops(model):
-        out.update({f"s{s + 1}.pathway0_nonlocal{i}.{k}": v for k, v in to_slowfast(op.state_dict()).items()})
-    return out
+    return export_with_blocks(
+        model, KEYS, NAME, "s{res}.pathway0_nonlocal{i}.", lambda op: SLOWFAST.to_theirs(op.state_dict())
+    )
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="PySlowFast C2D/I3D/Slow ResNet-50 (s{2..5}.pathway0_res{i}, s{3,4}.pathway0_nonlocal{i})",
-    patterns=(*(p for p, _ in _RULES), _NL_KEY),
-    specific=(_NL_KEY,),
-    variants=VARIANTS,
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="PySlowFast C2D/I3D/Slow ResNet-50 (s{2..5}.pathway0_res{i}, s{3,4}.pathway0_nonlocal{i})",
+        keys=KEYS,
+        specific=(_NL_KEY,),
+        variants=VARIANTS,
+        build=build,
+        export=export,
+    ),
 )

@@ -17,37 +17,49 @@ init. Input: ImageNet mean/std, 256×256 (feature maps 64² … 8² are multiple
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-from torch import nn
+from torch import Tensor, nn
 
-from nlviz.io.convert import StateDict
-from nlviz.io.layouts.base import BN, Checkpoint, Converted, Layout, convert_block
-from nlviz.io.layouts.torchvision import IMAGENET_INPUT
-from nlviz.io.sources.bat import to_timm
+from nlviz.io.keymap import KeyMap, StateDict, same
+from nlviz.io.layouts.inputs import IMAGENET_INPUT
+from nlviz.io.layouts.records import Checkpoint, Converted, Layout
+from nlviz.io.registries import LAYOUTS
+from nlviz.io.sources.bat import TIMM
 
 NAME = "timm"
 _ATTN = r"(stages\.\d\.\d)\.attn\.(.+)"
-_CNA = rf"(conv\.weight|bn\.{BN})"
-PATTERNS = (
-    rf"stem\.conv[123]\.{_CNA}",
-    rf"stages\.\d\.\d\.(conv1_1x1|conv2_kxk|conv3_1x1|shortcut)\.{_CNA}",
-    r"head\.fc\.(weight|bias)",
+#: the ByobNet around the attention blocks: timm's names are ours (conv-norm-act ``conv`` + ``bn``)
+KEYS = KeyMap(
+    NAME,
+    same(
+        *(f"stem.conv<1|2|3>.{cna}" for cna in ("conv.weight", "bn.<bn>")),
+        *(f"stages.<d>.<d>.<conv1_1x1|conv2_kxk|conv3_1x1|shortcut>.{cna}" for cna in ("conv.weight", "bn.<bn>")),
+        "head.fc.<p>",
+    ),
 )
-SPECIFIC = (rf"stages\.\d\.\d\.attn\.(conv[12]\.{_CNA}|ba\.conv[12]\.{_CNA}|ba\.conv_[pq]\.(weight|bias))",)
+SPECIFIC = (rf"stages\.\d\.\d\.attn\.(?:{TIMM.pattern()})",)
 
 
-def build(ckpt: Checkpoint, variant: str | None) -> Converted:
-    state: StateDict = {}
+def _split(sd: Mapping[str, Tensor]) -> tuple[StateDict, dict[str, StateDict]]:
+    """(backbone keys, {``stages.{s}.{i}``: its attention block's keys})."""
+    rest: StateDict = {}
     blocks: dict[str, StateDict] = {}
-    for key, value in ckpt.state.items():
+    for key, value in sd.items():
         m = re.fullmatch(_ATTN, key)
         if m:
             blocks.setdefault(m[1], {})[m[2]] = value
         else:
-            state[key] = value
+            rest[key] = value
+    return rest, blocks
+
+
+def build(ckpt: Checkpoint, variant: str | None) -> Converted:
+    rest, blocks = _split(ckpt.state)
+    state = KEYS.to_ours(rest, where=f"the {NAME} layout")
     attn = None
     for prefix, block in blocks.items():
-        ours = convert_block(block, "timm", f"{prefix}.attn")
+        ours = TIMM.to_ours(block, where=f"operator block {prefix}.attn")
         state.update({f"{prefix}.attn.{k}": v for k, v in ours.items()})
         p = ours["conv_p.weight"]
         attn = {
@@ -82,25 +94,23 @@ def build(ckpt: Checkpoint, variant: str | None) -> Converted:
 
 def export(model: nn.Module) -> StateDict:
     """Our ``timm_resnext26ts`` → timm's key names."""
-    out: StateDict = {}
-    attn: dict[str, StateDict] = {}
-    for key, value in model.state_dict().items():
-        m = re.fullmatch(_ATTN, key)
-        if m:
-            attn.setdefault(m[1], {})[m[2]] = value
-        else:
-            out[key] = value
-    for prefix, block in attn.items():
-        out.update({f"{prefix}.attn.{k}": v for k, v in to_timm(block).items()})
+    rest, blocks = _split(model.state_dict())
+    out = KEYS.to_theirs(rest, where=f"the {NAME} layout (export)")
+    for prefix, block in blocks.items():
+        out.update({f"{prefix}.attn.{k}": v for k, v in TIMM.to_theirs(block).items()})
     return out
 
 
-LAYOUT = Layout(
-    name=NAME,
-    summary="timm bat_resnext26ts (ByobNet ResNeXt-26-TS, BatNonLocalAttn in every bottleneck: stages.{s}.{i}.attn)",
-    patterns=(*PATTERNS, *SPECIFIC),
-    specific=SPECIFIC,
-    variants={},
-    build=build,
-    export=export,
+LAYOUT = LAYOUTS.register(
+    NAME,
+    Layout(
+        name=NAME,
+        summary="timm bat_resnext26ts (ByobNet ResNeXt-26-TS, BatNonLocalAttn in every bottleneck: "
+        "stages.{s}.{i}.attn)",
+        keys=KEYS,
+        specific=SPECIFIC,
+        variants={},
+        build=build,
+        export=export,
+    ),
 )

@@ -1,184 +1,140 @@
-"""State-dict layouts of one non-local block (Wang et al. 2018) in public code ↔ ``nlviz.ops.nonlocal``.
+"""Key maps of one non-local block (Wang et al. 2018) in public code ↔ ``nlviz.ops.nonlocal``.
 
 Our names (see :class:`nlviz.ops.nonlocal_block.NonLocalBlock`): ``theta``, ``phi``, ``g``, ``conv_out``
 (W_z, with bias), ``norm`` (BatchNorm after W_z) and ``concat_project`` (w_f, bias-free).
 
-| source       | θ / φ / g                               | W_z               | norm         | w_f                     |
-|--------------|-----------------------------------------|-------------------|--------------|-------------------------|
-| mmcv         | theta.conv, phi(.0).conv, g(.0).conv    | conv_out.conv     | conv_out.bn  | concat_project.conv     |
-| pytorchvideo | conv_theta, conv_phi, conv_g            | conv_out          | norm         |                         |
-| slowfast     | conv_theta, conv_phi, conv_g            | conv_out          | bn (or norm) |                         |
-| slowfast C2  | theta_w/_b, phi_w/_b, g_w/_b            | out_w/_b          | bn_s/_b/_rm/_riv |                     |
-| alexhex7     | theta, phi(.0), g(.0)                   | W.0 (W if no BN)  | W.1          | concat_project.0        |
+| key map                    | θ / φ / g                            | W_z              | norm             | w_f                 |
+|----------------------------|--------------------------------------|------------------|------------------|---------------------|
+| ``MMCV``                   | theta.conv, phi(.0).conv, g(.0).conv | conv_out.conv    | conv_out.bn      | concat_project.conv |
+| ``PYTORCHVIDEO``           | conv_theta, conv_phi, conv_g         | conv_out         | norm             |                     |
+| ``SLOWFAST``               | conv_theta, conv_phi, conv_g         | conv_out         | bn (or norm)     |                     |
+| ``CAFFE2``                 | theta_w/_b, phi_w/_b, g_w/_b         | out_w/_b         | bn_s/_b/_rm/_riv |                     |
+| ``ALEXHEX7``               | theta, phi(.0), g(.0)                | W.0 (W if no BN) | W.1              | concat_project.0    |
+| ``SPATIAL_NL``, ``BAT_NL`` | t, p, g                              | z                | bn               |                     |
 
-(``.0`` appears when the block subsamples after the conv.) mmcv's W_z has no bias when followed by a norm:
-``from_mmcv`` adds a zero bias, and ``to_mmcv`` folds our bias into the BN running mean, which is exact
-(BN(Wy + b) with mean μ equals BN(Wy) with mean μ − b, in eval and in train mode). Caffe2 blobs (block-relative,
-e.g. ``theta_w`` from ``nonlocal_conv3_1_theta_w``) may be numpy arrays; ``*_momentum`` solver blobs are
-dropped. ``to_*`` are the inverses (ours → public layout); ``INVERSE`` maps a source name to its inverse.
+``MMCV``, ``PYTORCHVIDEO``, ``SLOWFAST`` and ``ALEXHEX7`` are registered as sources of those (lower-case) names;
+the others serve one whole-model layout each.
+
+(``.0`` appears when the block subsamples after the conv: export needs ``sub_sample=``.) mmcv's W_z has no bias
+when followed by a norm: import adds a zero bias, and export folds our bias into the BN running mean, which is
+exact (BN(Wy + b) with mean μ equals BN(Wy) with mean μ − b, in eval and in train mode). SlowFast names its BN
+``bn`` or ``norm`` (export: ``norm_name=``, default ``bn``); the ``slowfast`` source also reads the block-relative
+Caffe2 blobs (``theta_w`` from ``nonlocal_conv3_1_theta_w``, numpy arrays allowed, ``*_momentum`` solver blobs
+dropped); ``CAFFE2`` writes them (no BN step counter) and completes ``NONLOCAL.NO_BIAS`` / ``USE_AFFINE`` files
+(zero biases; BN mean 0, variance 1 − eps). ``SPATIAL_NL`` (the CGNL repository's ``SpatialNL``, bias-free convs)
+and ``BAT_NL`` (the BAT repository's ``NonLocal``, with biases) are the plain blocks of those whole-model layouts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from nlviz.io.fixups import add_zero_biases, complete_affine_bn, drop_zero_biases, with_step_counter
+from nlviz.io.keymap import Choice, KeyMap, StateDict
+from nlviz.io.registries import SOURCES
+from nlviz.io.sources.cgnl import NAMES as TPGZ
 
-import torch
-from torch import Tensor
+_CONVS = ("theta", "phi", "g", "conv_out")
+#: Caffe2 blob name → our conv
+_C2_CONVS = {"theta": "theta", "phi": "phi", "g": "g", "out": "conv_out"}
+#: a ``.0`` in their key or not: after φ/g when the block subsamples after the conv (mmcv, AlexHex7), after
+#: AlexHex7's W when a BN follows it (``W.0`` conv + ``W.1`` BN)
+_DOT_ZERO = {True: ".0", False: ""}
 
-from nlviz.io.convert import SOURCES, StateDict, rename
 
-_WB = r"(weight|bias)"
-_BN = r"(weight|bias|running_mean|running_var|num_batches_tracked)"
+def _fold_bias_into_norm(state: StateDict) -> StateDict:
+    if "norm.running_mean" in state and "conv_out.bias" in state:
+        state["norm.running_mean"] = state["norm.running_mean"] - state.pop("conv_out.bias")  # (C,)
+    return state
 
 
-def from_mmcv(sd: Mapping[str, Tensor]) -> StateDict:
-    """mmcv / mmaction2 ``NonLocal1d/2d/3d`` → ours."""
-    out = rename(
-        sd,
-        [
-            (rf"theta\.conv\.{_WB}", r"theta.\1"),
-            (rf"(phi|g)(?:\.0)?\.conv\.{_WB}", r"\1.\2"),
-            (rf"conv_out\.conv\.{_WB}", r"conv_out.\1"),
-            (rf"conv_out\.bn\.{_BN}", r"norm.\1"),
-            (r"concat_project\.conv\.weight", "concat_project.weight"),
-        ],
+MMCV = SOURCES.register(
+    "mmcv",
+    KeyMap(
         "mmcv",
-    )
-    if "conv_out.weight" in out and "conv_out.bias" not in out:
-        w = out["conv_out.weight"]
-        out["conv_out.bias"] = torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
-    return out
-
-
-def to_mmcv(sd: Mapping[str, Tensor], *, sub_sample: bool) -> StateDict:
-    """Ours → mmcv (``sub_sample`` decides ``phi.0.conv`` vs ``phi.conv``); W_z's bias folds into BN."""
-    sd = dict(sd)
-    if "norm.running_mean" in sd and "conv_out.bias" in sd:
-        sd["norm.running_mean"] = sd["norm.running_mean"] - sd.pop("conv_out.bias")
-    sub = ".0" if sub_sample else ""
-    return rename(
-        sd,
         [
-            (rf"theta\.{_WB}", r"theta.conv.\1"),
-            (rf"(phi|g)\.{_WB}", rf"\1{sub}.conv.\2"),
-            (rf"conv_out\.{_WB}", r"conv_out.conv.\1"),
-            (rf"norm\.{_BN}", r"conv_out.bn.\1"),
-            (r"concat_project\.weight", "concat_project.conv.weight"),
+            ("theta.conv.<p>", "theta.<p>"),
+            ("<phi|g>[sub_sample].conv.<p>", "<phi|g>.<p>"),
+            ("conv_out.conv.<p>", "conv_out.<p>"),
+            ("conv_out.bn.<bn>", "norm.<bn>"),
+            ("concat_project.conv.weight", "concat_project.weight"),
         ],
-        "mmcv (inverse)",
-    )
+        choices={"sub_sample": Choice(_DOT_ZERO)},
+        on_import=lambda state: add_zero_biases(state, ("conv_out",)),
+        on_export=_fold_bias_into_norm,
+    ),
+)
 
+_PYTORCH_NAMES = [("conv_<theta|phi|g>.<p>", "<theta|phi|g>.<p>"), ("conv_out.<p>", "conv_out.<p>")]
+PYTORCHVIDEO = SOURCES.register("pytorchvideo", KeyMap("pytorchvideo", [*_PYTORCH_NAMES, ("norm.<bn>", "norm.<bn>")]))
 
-def from_pytorchvideo(sd: Mapping[str, Tensor]) -> StateDict:
-    """pytorchvideo ``NonLocal`` (``create_nonlocal``) → ours."""
-    rules = [
-        (rf"conv_(theta|phi|g)\.{_WB}", r"\1.\2"),
-        (rf"conv_out\.{_WB}", r"conv_out.\1"),
-        (rf"norm\.{_BN}", r"norm.\1"),
-    ]
-    return rename(sd, rules, "pytorchvideo")
+#: Caffe2 SpatialBN blob suffixes → BatchNorm entries (``_riv`` holds the running variance)
+CAFFE2_BN = {"s": "weight", "b": "bias", "rm": "running_mean", "riv": "running_var"}
+#: block-relative Caffe2 blobs of video-nonlocal-net (``nonlocal_conv{S}_{i}_`` stripped)
+_BLOBS = [
+    *(
+        (f"{blob}_{c}", f"{ours}.{entry}")
+        for blob, ours in _C2_CONVS.items()
+        for c, entry in (("w", "weight"), ("b", "bias"))
+    ),
+    *((f"bn_{c}", f"norm.{entry}") for c, entry in CAFFE2_BN.items()),
+]
+_SOLVER = (r".+_momentum",)
 
-
-def to_pytorchvideo(sd: Mapping[str, Tensor]) -> StateDict:
-    """Ours → pytorchvideo."""
-    rules = [
-        (rf"(theta|phi|g)\.{_WB}", r"conv_\1.\2"),
-        (rf"conv_out\.{_WB}", r"conv_out.\1"),
-        (rf"norm\.{_BN}", r"norm.\1"),
-    ]
-    return rename(sd, rules, "pytorchvideo (inverse)")
-
-
-def from_slowfast(sd: Mapping[str, Tensor]) -> StateDict:
-    """SlowFast ``Nonlocal`` (PyTorch names, BN as ``bn`` or ``norm``) or its Caffe2 blobs → ours."""
-    sd = {k: torch.as_tensor(v) for k, v in sd.items()}
-    out = rename(
-        sd,
-        [
-            (rf"conv_(theta|phi|g)\.{_WB}", r"\1.\2"),
-            (rf"conv_out\.{_WB}", r"conv_out.\1"),
-            (rf"(?:bn|norm)\.{_BN}", r"norm.\1"),
-            (r"(theta|phi|g)_w", r"\1.weight"),
-            (r"(theta|phi|g)_b", r"\1.bias"),
-            (r"out_w", "conv_out.weight"),
-            (r"out_b", "conv_out.bias"),
-            (r"bn_s", "norm.weight"),
-            (r"bn_b", "norm.bias"),
-            (r"bn_rm", "norm.running_mean"),
-            (r"bn_riv", "norm.running_var"),
-            (r".+_momentum", ""),
-        ],
+SLOWFAST = SOURCES.register(
+    "slowfast",
+    KeyMap(
         "slowfast",
-    )
-    if "norm.running_mean" in out and "norm.num_batches_tracked" not in out:
-        out["norm.num_batches_tracked"] = torch.tensor(0)
-    return out
+        [*_PYTORCH_NAMES, ("[norm_name].<bn>", "norm.<bn>"), *_BLOBS],
+        choices={"norm_name": Choice({"bn": "bn", "norm": "norm"}, default="bn")},
+        drop=_SOLVER,
+        on_import=with_step_counter,
+    ),
+)
 
 
-def to_slowfast(sd: Mapping[str, Tensor], *, caffe2: bool = False, norm_name: str = "bn") -> StateDict:
-    """Ours → SlowFast PyTorch names (BN named ``norm_name``: ``bn`` or ``norm``) or block-relative Caffe2 blobs."""
-    if norm_name not in ("bn", "norm"):
-        raise ValueError(f"norm_name={norm_name!r} is not supported; allowed: ['bn', 'norm']")
-    if caffe2:
-        bn = {"weight": "s", "bias": "b", "running_mean": "rm", "running_var": "riv"}
-        rules = [
-            (r"(theta|phi|g)\.weight", r"\1_w"),
-            (r"(theta|phi|g)\.bias", r"\1_b"),
-            (r"conv_out\.weight", "out_w"),
-            (r"conv_out\.bias", "out_b"),
-            *[(rf"norm\.{k}", f"bn_{v}") for k, v in bn.items()],
-            (r"norm\.num_batches_tracked", ""),
-        ]
-        return rename(sd, rules, "slowfast caffe2 (inverse)")
-    rules = [
-        (rf"(theta|phi|g)\.{_WB}", r"conv_\1.\2"),
-        (rf"conv_out\.{_WB}", r"conv_out.\1"),
-        (rf"norm\.{_BN}", rf"{norm_name}.\1"),
-    ]
-    return rename(sd, rules, "slowfast (inverse)")
+def _complete_caffe2_block(state: StateDict) -> StateDict:
+    add_zero_biases(state, _CONVS)  # NONLOCAL.NO_BIAS
+    complete_affine_bn(state, "norm")  # NONLOCAL.USE_AFFINE
+    return with_step_counter(state)
 
 
-def from_alexhex7(sd: Mapping[str, Tensor]) -> StateDict:
-    """AlexHex7/Non-local_pytorch ``NONLocalBlock1D/2D/3D`` (any of its four files) → ours."""
-    return rename(
-        sd,
-        [
-            (rf"theta\.{_WB}", r"theta.\1"),
-            (rf"(phi|g)(?:\.0)?\.{_WB}", r"\1.\2"),
-            (rf"W(?:\.0)?\.{_WB}", r"conv_out.\1"),
-            (rf"W\.1\.{_BN}", r"norm.\1"),
-            (r"concat_project\.0\.weight", "concat_project.weight"),
-        ],
+CAFFE2 = KeyMap(
+    "caffe2 block",
+    _BLOBS,
+    drop=_SOLVER,
+    drop_ours=(r"norm\.num_batches_tracked",),
+    on_import=_complete_caffe2_block,
+)
+
+ALEXHEX7 = SOURCES.register(
+    "alexhex7",
+    KeyMap(
         "alexhex7",
-    )
-
-
-def to_alexhex7(sd: Mapping[str, Tensor], *, sub_sample: bool = True) -> StateDict:
-    """Ours → AlexHex7 (its blocks subsample by default: ``phi.0``, ``g.0``; W is ``W.0``+``W.1`` with BN)."""
-    sub = ".0" if sub_sample else ""
-    w = "W.0" if "norm.weight" in sd else "W"
-    return rename(
-        sd,
         [
-            (rf"theta\.{_WB}", r"theta.\1"),
-            (rf"(phi|g)\.{_WB}", rf"\1{sub}.\2"),
-            (rf"conv_out\.{_WB}", rf"{w}.\1"),
-            (rf"norm\.{_BN}", r"W.1.\1"),
-            (r"concat_project\.weight", "concat_project.0.weight"),
+            ("theta.<p>", "theta.<p>"),
+            ("<phi|g>[sub_sample].<p>", "<phi|g>.<p>"),
+            ("W[with_norm].<p>", "conv_out.<p>"),
+            ("W.1.<bn>", "norm.<bn>"),
+            ("concat_project.0.weight", "concat_project.weight"),
         ],
-        "alexhex7 (inverse)",
-    )
+        # its blocks subsample by default; W is W.0 (conv) + W.1 (BN) with a norm and the conv alone without
+        choices={
+            "sub_sample": Choice(_DOT_ZERO, default=True),
+            "with_norm": Choice(_DOT_ZERO, default=lambda state: "norm.weight" in state),
+        },
+    ),
+)
 
 
-SOURCES.register("mmcv", from_mmcv)
-SOURCES.register("pytorchvideo", from_pytorchvideo)
-SOURCES.register("slowfast", from_slowfast)
-SOURCES.register("alexhex7", from_alexhex7)
+def _tpgz(conv: str) -> list[tuple[str, str]]:
+    """``t, p, g, z`` (our θ, φ, g, W_z; the CGNL repository's names) with entries ``conv`` and the BN ``bn``
+    after W_z (our ``norm``)."""
+    return [*((f"{t}.{conv}", f"{ours}.{conv}") for t, ours in TPGZ.items()), ("bn.<bn>", "norm.<bn>")]
 
-#: source name → inverse converter (ours → that layout); see each function for its keyword options.
-INVERSE: dict[str, Callable[..., StateDict]] = {
-    "mmcv": to_mmcv,
-    "pytorchvideo": to_pytorchvideo,
-    "slowfast": to_slowfast,
-    "alexhex7": to_alexhex7,
-}
+
+SPATIAL_NL = KeyMap(
+    "SpatialNL",
+    _tpgz("weight"),
+    on_import=lambda state: add_zero_biases(state, _CONVS),
+    on_export=lambda state: drop_zero_biases(state, _CONVS, "SpatialNL"),
+)
+BAT_NL = KeyMap("BAT NonLocal", _tpgz("<p>"))
