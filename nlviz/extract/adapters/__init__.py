@@ -4,6 +4,7 @@ classes it knows (:func:`nlviz.extract.blocks.register`); nothing here imports t
 from nlviz.extract.adapters import (  # noqa: F401
     bat,
     bat_video,
+    cgnl,
     mmcv,
     timm_bat,
 )
