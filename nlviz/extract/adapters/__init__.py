@@ -6,5 +6,6 @@ from nlviz.extract.adapters import (  # noqa: F401
     bat_video,
     cgnl,
     mmcv,
+    spatial_bias,
     timm_bat,
 )
