@@ -7,7 +7,10 @@ importing its library: ``ClassKey("mmcv.cnn.bricks.non_local", "NonLocal2d")`` m
 (repositories that are not packages are imported under many paths: ``lib.non_local_dot_product``,
 ``models.nonlocal_helper`` ...). Only the exact class matches; a subclass of a known class may change its
 forward, so it is reported (with how to declare it) and not recorded. A matched class must also have the
-attributes its adapter reads, else it is skipped with a warning that names the missing ones.
+attributes its adapter reads, else it is skipped with a warning that names the missing ones. A class whose name
+is shared by blocks that are not operators (the official Spatial Bias ``resnet.Bottleneck`` is also torchvision's
+and timm's plain bottleneck) is registered with a ``when`` test of the instance: an instance that fails it is
+silently not a block.
 
 Blocks are not searched inside a block that matched (a BAT block holds its transform; SB holds its module).
 """
@@ -49,6 +52,10 @@ class Known:
     requires: tuple[str, ...]
     library: str
     kinds: str
+    when: Callable[[nn.Module], bool] | None = None
+
+    def accepts(self, module: nn.Module) -> bool:
+        return self.when is None or bool(self.when(module))
 
 
 _KNOWN: list[Known] = []
@@ -56,16 +63,23 @@ _DECLARED: dict[type, Callable[[nn.Module], RowSource]] = {}
 
 
 def register(
-    module: str, names: tuple[str, ...] | str, *, requires: tuple[str, ...] = (), library: str, kinds: str
+    module: str,
+    names: tuple[str, ...] | str,
+    *,
+    requires: tuple[str, ...] = (),
+    library: str,
+    kinds: str,
+    when: Callable[[nn.Module], bool] | None = None,
 ) -> Callable[[Callable[[nn.Module], RowSource]], Callable[[nn.Module], RowSource]]:
-    """Decorator: ``make(block) -> RowSource`` recomputes blocks of the classes ``names`` defined in ``module``."""
+    """Decorator: ``make(block) -> RowSource`` recomputes blocks of the classes ``names`` defined in ``module``
+    (those instances for which ``when(block)`` is true, when given)."""
 
     def deco(make: Callable[[nn.Module], RowSource]) -> Callable[[nn.Module], RowSource]:
         for name in (names,) if isinstance(names, str) else names:
             key = ClassKey(module, name)
             if any(k.key == key for k in _KNOWN):
                 raise ValueError(f"block class {key} is already registered")
-            _KNOWN.append(Known(key, make, tuple(requires), library, kinds))
+            _KNOWN.append(Known(key, make, tuple(requires), library, kinds, when))
         return make
 
     return deco
@@ -117,7 +131,7 @@ def _match(module: nn.Module) -> tuple[Callable[[nn.Module], RowSource] | None, 
     if cls in _DECLARED:
         return _DECLARED[cls], None
     for k in _KNOWN:
-        if k.key.matches(cls):
+        if k.key.matches(cls) and k.accepts(module):
             missing = [a for a in k.requires if not hasattr(module, a)]
             if missing:
                 return None, (
@@ -127,7 +141,7 @@ def _match(module: nn.Module) -> tuple[Callable[[nn.Module], RowSource] | None, 
             return k.make, None
     for base in cls.__mro__[1:]:
         for k in _KNOWN:
-            if k.key.matches(base):
+            if k.key.matches(base) and k.accepts(module):
                 return None, (
                     f"{cls.__module__}.{cls.__qualname__} subclasses {k.library}'s {k.key.name} and may change its "
                     f"forward: not recorded. If its weights are computed as in {k.key.name}, declare it: "

@@ -30,7 +30,8 @@ input (t', a, b) with weight T̃_g[t, t'] · P̃_g,t'[i, a] · Q̃_g,t'[b, j] (w
 T̃ is the identity: only t' = t). When tk ≠ k the affinity groups are the lcm(k, tk) channel blocks that
 share one spatial and one temporal matrix. ``affinity_inputs`` keeps P̃ (B, G, T, H, H), Q̃ (B, G, T, W, W),
 T̃ (B, G, T, T) and x_l — never an N×N matrix; ``extras`` exposes them (2D: without the T axis) and the
-raw s×s (ts×ts) matrices as ``P_small``/``Q_small``/``T_small``.
+raw s×s (ts×ts) matrices as ``P_small``/``Q_small``/``T_small``. That math (matrices, upsampling, rows) is
+:mod:`nlviz.ops.bilinear`, shared with the adapters of foreign BAT blocks.
 
 ``bias``: the 1×1 convs followed by BN (reduce, embed, mix, restore) have biases in the official code and
 none in timm; ``conv_p``/``conv_q``/``conv_t`` always have biases (both implementations).
@@ -50,6 +51,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nlviz.ops.base import OPS, NonLocalOp, OpInputs, check_input, grid_of, validate_choice
+from nlviz.ops.bilinear import NORMALIZATIONS, BilinearRows, bilinear_inputs, spatial_matrices, temporal_matrix
+from nlviz.ops.bilinear import kron_eye as kron_eye  # re-exported: the Kronecker upsampling lives in bilinear
 
 
 class ConvBNReLU(nn.Module):
@@ -65,15 +68,8 @@ class ConvBNReLU(nn.Module):
         return F.relu(self.bn(self.conv(x)))
 
 
-def kron_eye(m: Tensor, r: int) -> Tensor:
-    """(..., s, s) → (..., s·r, s·r): m ⊗ I_r, i.e. out[I·r+u, A·r+v] = m[I, A]·δ(u, v)."""
-    eye = torch.eye(r, dtype=m.dtype, device=m.device)
-    s = m.shape[-1]
-    return torch.einsum("...ia,uv->...iuav", m, eye).reshape(*m.shape[:-2], s * r, s * r)
-
-
 @OPS.register("bat")
-class BAT(NonLocalOp):
+class BAT(BilinearRows, NonLocalOp):
     """Grouped BA-Transform block (see the module docstring for the math and conventions).
 
     Args:
@@ -92,9 +88,6 @@ class BAT(NonLocalOp):
         reduced_channels: C_l explicitly (timm's ``rd_channels``), overriding ``reduction``.
     """
 
-    family = "bat"
-    kind = "bilinear"
-    normalized = True
     identity_at_init = False
 
     def __init__(
@@ -116,7 +109,7 @@ class BAT(NonLocalOp):
     ) -> None:
         super().__init__()
         validate_choice("bat: dim", dim, [2, 3])
-        validate_choice("bat: normalize", normalize, ["sigmoid", "softmax"])
+        validate_choice("bat: normalize", normalize, list(NORMALIZATIONS))
         validate_choice("bat: temporal_pool", temporal_pool, ["avg", "max"])
         if temporal and dim != 3:
             raise ValueError("bat: temporal=True needs dim=3 (a (B, C, T, H, W) input)")
@@ -172,32 +165,14 @@ class BAT(NonLocalOp):
         if self.temporal and t % self.ts:
             raise ValueError(f"bat: temporal_block_size={self.ts} must divide the number of frames T={t}")
 
-    def _norm(self, m: Tensor, axis: int) -> Tensor:
-        """Normalize so that sums along ``axis`` are 1 (rows of P: -1, columns of Q: -2)."""
-        if self.normalize == "softmax":
-            return m.softmax(axis)
-        m = m.sigmoid()
-        return m / m.sum(axis, keepdim=True)
-
     def matrices(self, xl: Tensor) -> dict[str, Tensor]:
         """The s×s matrices from x_l: ``P``/``Q`` (B, k, T, s, s) (T=1 in 2D), ``T`` (B, tk, ts, ts)."""
         self._check(xl)
-        b, s = xl.shape[0], self.s
         o = self.embed(xl)  # (B, k, [T,] H, W)
-        if self.dim == 2:
-            p = self.conv_p(F.adaptive_max_pool2d(o, (s, 1))).view(b, self.k, 1, s, s)  # (B, k, 1, s, s)
-            q = self.conv_q(F.adaptive_max_pool2d(o, (1, s))).view(b, self.k, 1, s, s)
-        else:
-            t = o.shape[2]
-            p = self.conv_p(F.adaptive_max_pool3d(o, (t, s, 1)))  # (B, s·s·k, T, 1, 1)
-            q = self.conv_q(F.adaptive_max_pool3d(o, (t, 1, s)))
-            p = p.view(b, self.k, s, s, t).permute(0, 1, 4, 2, 3)  # (B, k, T, s, s)
-            q = q.view(b, self.k, s, s, t).permute(0, 1, 4, 2, 3)
-        out = {"P": self._norm(p, -1), "Q": self._norm(q, -2)}
+        p, q = spatial_matrices(o, self.conv_p, self.conv_q, self.s, self.k, self.normalize)
+        out = {"P": p, "Q": q}
         if self.temporal:
-            pool = F.adaptive_avg_pool3d if self.temporal_pool == "avg" else F.adaptive_max_pool3d
-            tm = self.conv_t(pool(o, (self.ts, 1, 1))).view(b, self.tk, self.ts, self.ts)  # (B, tk, ts, ts)
-            out["T"] = self._norm(tm, -1)
+            out["T"] = temporal_matrix(o, self.conv_t, self.ts, self.tk, self.temporal_pool, self.normalize)
         return out
 
     def _bilinear(self, xl: Tensor, mats: dict[str, Tensor]) -> Tensor:
@@ -228,34 +203,11 @@ class BAT(NonLocalOp):
     def _groups(self) -> int:
         return math.lcm(self.k, self.tk) if self.temporal else self.k
 
-    def num_groups(self, inputs: OpInputs) -> int:
-        return self._groups()
-
     def affinity_inputs(self, x: Tensor) -> OpInputs:
         check_input(x, self.in_channels, self.dim, "bat")
         xl = self.reduce(x)
         mats = self.matrices(xl)
-        t, h, w = grid_of(xl)
-        g = self._groups()
-        p, q = (m.repeat_interleave(g // self.k, dim=1) for m in (mats["P"], mats["Q"]))  # (B, G, T, s, s)
-        tensors = {"x_l": xl, "P": kron_eye(p, h // self.s), "Q": kron_eye(q, w // self.s), "P_small": p, "Q_small": q}
-        if self.temporal:
-            tm = mats["T"].repeat_interleave(g // self.tk, dim=1)  # (B, G, ts, ts)
-            tensors |= {"T": kron_eye(tm, t // self.ts), "T_small": tm}
-        return OpInputs(tensors=tensors, query_grid=(t, h, w), key_grid=(t, h, w))
-
-    def _rows(self, inputs: OpInputs, flat_queries: Tensor) -> Tensor:
-        """w[(t, i, j) → (t', a, b)] = T̃[t, t'] · P̃_t'[i, a] · Q̃_t'[b, j] (elementwise, no sums)."""
-        t, h, w = inputs.query_grid
-        qt, qi, qj = flat_queries // (h * w), (flat_queries // w) % h, flat_queries % w
-        rows_p = inputs["P"][:, :, :, qi, :].permute(0, 1, 3, 2, 4)  # (B, G, Q, T', H): P̃_t'[i, a]
-        cols_q = inputs["Q"][:, :, :, :, qj].permute(0, 1, 4, 2, 3)  # (B, G, Q, T', W): Q̃_t'[b, j]
-        if self.temporal:
-            tw = inputs["T"][:, :, qt, :]  # (B, G, Q, T')
-        else:
-            tw = F.one_hot(qt, t).to(rows_p.dtype)[None, None]  # (1, 1, Q, T'): only t' = t
-        wts = tw[..., None, None] * rows_p[..., :, None] * cols_q[..., None, :]  # (B, G, Q, T', H, W)
-        return wts.flatten(3)
+        return bilinear_inputs(xl, mats["P"], mats["Q"], mats.get("T"))
 
     def values(self, inputs: OpInputs) -> Tensor:
         xl = inputs["x_l"]
@@ -266,11 +218,3 @@ class BAT(NonLocalOp):
         xl = self.reduce(x)
         y = self._bilinear(xl, self.matrices(xl))  # (B, C_l, [T,] H, W)
         return y.reshape(y.shape[0], self._groups(), self.channels // self._groups(), -1)  # (B, G, C_l/G, Nq)
-
-    def extras(self, inputs: OpInputs) -> dict[str, Tensor]:
-        keys = ["P", "Q", "P_small", "Q_small"] + (["T", "T_small"] if self.temporal else [])
-        out = {k: inputs[k] for k in keys}
-        if self.dim == 2:
-            for k in ("P", "Q", "P_small", "Q_small"):
-                out[k] = out[k].squeeze(2)  # (B, G, H, H) / (B, G, s, s)
-        return out

@@ -30,7 +30,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from nlviz.ops.base import OPS, NonLocalOp, OpInputs, check_input, grid_of, validate_choice
+from nlviz.ops.base import OPS, NonLocalOp, OpInputs, RowSource, check_input, grid_of, validate_choice
 
 KERNELS = ("dot_product", "gaussian")
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
@@ -58,8 +58,58 @@ def explicit_kernel(a: Tensor, b: Tensor, terms: list[tuple[int, float]]) -> Ten
     return sum(w * ab**p for p, w in terms)
 
 
+def kernel_scale(theta: Tensor, use_scale: bool) -> float:
+    """1/√(C'/G · N) with ``use_scale`` (θ is (B, G, C'/G, N)), else 1."""
+    return 1.0 / math.sqrt(theta.shape[2] * theta.shape[3]) if use_scale else 1.0
+
+
+def factors(
+    theta: Tensor, phi: Tensor, g: Tensor, terms: list[tuple[int, float]], use_scale: bool
+) -> tuple[Tensor, Tensor]:
+    """Per-term query factors Σ_c θ^p (B, G, K, Nq) and key maps w·scale·Σ_c φ^p g (B, G, K, Nk).
+
+    θ, φ, g: (B, G, C'/G, N); ``terms``: the kernel's (p, w) (:func:`kernel_terms`); K = len(terms).
+    """
+    top = max(p for p, _ in terms)
+    tp, pp = powers(theta, top), powers(phi, top)
+    scale = kernel_scale(theta, use_scale)
+    q = torch.stack([tp[p].sum(2) for p, _ in terms], 2)  # (B, G, K, Nq)
+    k = torch.stack([(w * scale) * (pp[p] * g).sum(2) for p, w in terms], 2)  # (B, G, K, Nk)
+    return q, k
+
+
+class CompactRows(RowSource):
+    """The CGNL row source: exact linear contributions from recorded θ, φ, g (B, G, C'/G, N) (see :class:`CGNL`).
+
+    A subclass sets ``terms`` (:func:`kernel_terms`) and ``use_scale`` and records ``theta``, ``phi``, ``g`` in
+    ``affinity_inputs``; rows, groups and ``extras["key_maps"]`` follow from them.
+    """
+
+    family = "cgnl"
+    kind = "linear_contribution"
+    normalized = False
+    terms: list[tuple[int, float]]
+    use_scale: bool
+
+    def _rows(self, inputs: OpInputs, flat_queries: Tensor) -> Tensor:
+        q, k = factors(inputs["theta"], inputs["phi"], inputs["g"], self.terms, self.use_scale)
+        q = q[..., flat_queries.to(q.device)]  # (B, G, K, Q)
+        w = q[:, :, 0, :, None] * k[:, :, 0, None, :]  # (B, G, Q, Nk)
+        for t in range(1, q.shape[2]):  # fixed elementwise order: any query subset gives identical bits
+            w = w + q[:, :, t, :, None] * k[:, :, t, None, :]
+        return w
+
+    def num_groups(self, inputs: OpInputs) -> int:
+        return inputs["theta"].shape[1]
+
+    def extras(self, inputs: OpInputs) -> dict[str, Tensor]:
+        """``key_maps`` (B, G, K, Tk, Hk, Wk): the K query-independent maps every row is a mix of."""
+        _, k = factors(inputs["theta"], inputs["phi"], inputs["g"], self.terms, self.use_scale)
+        return {"key_maps": k.reshape(*k.shape[:3], *inputs.key_grid)}
+
+
 @OPS.register("cgnl")
-class CGNL(NonLocalOp):
+class CGNL(CompactRows, NonLocalOp):
     """Compact generalized non-local block.
 
     Args:
@@ -93,9 +143,6 @@ class CGNL(NonLocalOp):
     through the sign of s_g. The linear contribution above is exact for y; its overall magnitude is not.
     """
 
-    family = "cgnl"
-    kind = "linear_contribution"
-    normalized = False
     identity_at_init = True
 
     def __init__(
@@ -167,8 +214,7 @@ class CGNL(NonLocalOp):
         return tuple(m(x).reshape(split) for m in (self.theta, self.phi, self.g))  # 3 × (B, G, Cg, N)
 
     def _scale(self, theta: Tensor) -> float:
-        """1/√(C'/G · N) with use_scale, else 1."""
-        return 1.0 / math.sqrt(theta.shape[2] * theta.shape[3]) if self.use_scale else 1.0
+        return kernel_scale(theta, self.use_scale)
 
     def _mix(self, theta: Tensor, phi: Tensor, g: Tensor) -> Tensor:
         """Compact form: y = scale · Σ_k w_k θ^{p_k} ⟨φ^{p_k}, g⟩ over each group. (B, G, Cg, N)."""
@@ -203,24 +249,6 @@ class CGNL(NonLocalOp):
         grid = grid_of(x)
         return OpInputs({"theta": theta, "phi": phi, "g": g}, query_grid=grid, key_grid=grid)
 
-    def _factors(self, inputs: OpInputs) -> tuple[Tensor, Tensor]:
-        """Per-term query factors Σ_c θ^p (B, G, K, Nq) and key maps w·scale·Σ_c φ^p g (B, G, K, Nk)."""
-        theta, phi, g = inputs["theta"], inputs["phi"], inputs["g"]
-        top = max(p for p, _ in self.terms)
-        tp, pp = powers(theta, top), powers(phi, top)
-        scale = self._scale(theta)
-        q = torch.stack([tp[p].sum(2) for p, _ in self.terms], 2)  # (B, G, K, Nq)
-        k = torch.stack([(w * scale) * (pp[p] * g).sum(2) for p, w in self.terms], 2)  # (B, G, K, Nk)
-        return q, k
-
-    def _rows(self, inputs: OpInputs, flat_queries: Tensor) -> Tensor:
-        q, k = self._factors(inputs)
-        q = q[..., flat_queries.to(q.device)]  # (B, G, K, Q)
-        w = q[:, :, 0, :, None] * k[:, :, 0, None, :]  # (B, G, Q, Nk)
-        for t in range(1, q.shape[2]):  # fixed elementwise order: any query subset gives identical bits
-            w = w + q[:, :, t, :, None] * k[:, :, t, None, :]
-        return w
-
     def values(self, inputs: OpInputs) -> Tensor:
         b, g, _, n = inputs["g"].shape
         return inputs["g"].new_ones(b, g, 1, n)  # (B, G, 1, Nk)
@@ -228,11 +256,3 @@ class CGNL(NonLocalOp):
     def aggregate(self, x: Tensor) -> Tensor:
         """Per-group channel sum of y (before the output conv), from the compact path: (B, G, 1, Nq)."""
         return self._mix(*self._embed(x)).sum(2, keepdim=True)
-
-    def num_groups(self, inputs: OpInputs) -> int:
-        return self.groups
-
-    def extras(self, inputs: OpInputs) -> dict[str, Tensor]:
-        """``key_maps`` (B, G, K, Tk, Hk, Wk): the K query-independent maps every row is a mix of."""
-        _, k = self._factors(inputs)
-        return {"key_maps": k.reshape(*k.shape[:3], *inputs.key_grid)}

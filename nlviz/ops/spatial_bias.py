@@ -23,7 +23,8 @@ where β is the upsampled Conv1d bias (a constant attributed to no cell, exposed
 The weight of key cell j (input grid of a = input grid of x) on query cell i (conv2's output grid) for
 bias map k is w[k, i, j] = Σ_c M[k,i,c,j]·u[c,j]: one group per bias map, values = 1, and
 ``aggregate`` = bias maps minus β, so aggregate[k, i] = Σ_j w[k, i, j] exactly. The BN+ReLU that make u
-are the only non-linear part and are not unrolled (use a Jacobian method for end-to-end influence).
+are the only non-linear part and are not unrolled (use a Jacobian method for end-to-end influence). The linear
+map itself is :mod:`nlviz.ops.spatial_bias_map`, shared with the adapters of the official code.
 """
 
 from __future__ import annotations
@@ -35,28 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nlviz.ops.base import OPS, NonLocalOp, OpInputs, check_input, grid_of
-
-
-def pool_matrix(out_size: int, in_size: int) -> Tensor:
-    """Adaptive average pooling along one axis as a (out_size, in_size) float64 matrix (PyTorch's bins)."""
-    m = torch.zeros(out_size, in_size, dtype=torch.float64)
-    for i in range(out_size):
-        start, end = (i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)
-        m[i, start:end] = 1.0 / (end - start)
-    return m
-
-
-def bilinear_taps(out_size: int, in_size: int) -> tuple[Tensor, Tensor]:
-    """Bilinear resize (align_corners=False) along one axis: source indices and weights, each (out_size, 2)."""
-    idx = torch.zeros(out_size, 2, dtype=torch.long)
-    lam = torch.zeros(out_size, 2, dtype=torch.float64)
-    for o in range(out_size):
-        src = max((o + 0.5) * in_size / out_size - 0.5, 0.0)
-        i0 = min(int(src), in_size - 1)
-        frac = src - i0
-        idx[o] = torch.tensor([i0, min(i0 + 1, in_size - 1)])
-        lam[o] = torch.tensor([1.0 - frac, frac])
-    return idx, lam
+from nlviz.ops.spatial_bias_map import bias_offset, linear_rows
 
 
 def _positive_int(name: str, value: int) -> None:
@@ -127,52 +107,12 @@ class SpatialBias(nn.Module):
 
     def offset(self, size: tuple[int, int], like: Tensor) -> Tensor:
         """The constant part β of every bias map (the upsampled Conv1d bias), (Ho, Wo); zeros without bias."""
-        if self.mix.bias is None:
-            return like.new_zeros(tuple(size))
-        beta = self.mix.bias.to(like).reshape(1, 1, self.pool_size, self.pool_size)  # (1, 1, S, S)
-        return F.interpolate(beta, size=tuple(size), mode="bilinear", align_corners=False)[0, 0]  # (Ho, Wo)
-
-    def tap_matrix(self) -> Tensor:
-        """The Conv1d as a matrix per bias map: T[k, p, c, q] = W[p, q, c - k] (0 outside the kernel).
-
-        Shape (K, S², R, S²): coarse output cell p of map k, compressed channel c, pooled position q.
-        """
-        w = self.mix.weight  # (S², S², kernel): out position p, in position q, tap t
-        taps = w.shape[-1]
-        t = w.new_zeros(self.bias_channels, w.shape[0], taps + self.bias_channels - 1, w.shape[1])
-        for k in range(self.bias_channels):
-            for tap in range(taps):
-                t[k, :, k + tap, :] = w[:, :, tap]
-        return t
-
-    def cell_contributions(self, u: Tensor) -> Tensor:
-        """h[b, k, p, j]: what input cell j adds to coarse cell p of map k (before upsampling).
-
-        (B, R, H, W) → (B, K, S², H·W); Σ_j h[b, k, p, j] is the coarse map minus the Conv1d bias.
-        """
-        s, (h, w) = self.pool_size, u.shape[-2:]
-        py, px = (pool_matrix(s, n).to(u) for n in (h, w))  # (S, H), (S, W)
-        t = self.tap_matrix().to(u).unflatten(-1, (s, s))  # (K, S², R, S, S)
-        g = torch.einsum("kpcab,ay,bx->kpcyx", t, py, px)  # (K, S², R, H, W)
-        return torch.einsum("kpcyx,bcyx->bkpyx", g, u).flatten(3)  # (B, K, S², H·W)
+        return bias_offset(self.mix.bias, self.pool_size, size, like)
 
     def rows(self, u: Tensor, size: tuple[int, int], flat_queries: Tensor) -> Tensor:
-        """Exact linear contributions w[b, k, i, j] for flat query cells i of the (Ho, Wo) grid: (B, K, Q, H·W).
-
-        Bilinear upsampling reads at most 2×2 coarse cells per query, so each row is a 4-term sum of
-        :meth:`cell_contributions` rows (elementwise: a row does not depend on which other rows are asked for).
-        """
-        s, (ho, wo) = self.pool_size, size
-        contrib = self.cell_contributions(u)  # (B, K, S², N)
-        iy, ly = bilinear_taps(ho, s)  # (Ho, 2), (Ho, 2)
-        ix, lx = bilinear_taps(wo, s)  # (Wo, 2), (Wo, 2)
-        yq, xq = flat_queries // wo, flat_queries % wo  # (Q,), (Q,)
-        out = contrib.new_zeros(*contrib.shape[:2], len(flat_queries), contrib.shape[-1])  # (B, K, Q, N)
-        for a in range(2):
-            for b in range(2):
-                lam = (ly[yq, a] * lx[xq, b]).to(u)[:, None]  # (Q, 1)
-                out += lam * contrib[:, :, iy[yq, a] * s + ix[xq, b]]  # (B, K, Q, N)
-        return out
+        """Exact linear contributions w[b, k, i, j] for flat query cells i of the (Ho, Wo) grid: (B, K, Q, H·W)
+        (:func:`nlviz.ops.spatial_bias_map.linear_rows`)."""
+        return linear_rows(u, self.mix.weight, self.pool_size, size, flat_queries)
 
 
 @OPS.register("spatial_bias")

@@ -21,23 +21,28 @@ def _tensors(obj) -> list[Tensor]:
 
 
 @torch.no_grad()
-def internal_weights(block: nn.Module, x: Tensor, nq: int, nk: int) -> Tensor:
-    """The last (B, [H,] N_q, N_k) tensor that entered a product (matmul/bmm/einsum) inside ``block(x)``: the
-    weights the block's own forward multiplies its values with. Returned as (B, H, N_q, N_k)."""
-    seen: list[Tensor] = []
+def operands(block: nn.Module, x: Tensor, funcs=_PRODUCTS) -> list[list[Tensor]]:  # noqa: ANN001
+    """The tensor arguments of every call of ``funcs`` (default: matmul/bmm/einsum) inside ``block(x)``, in call
+    order, each call's tensors in argument order (copies: later in-place ops do not change them)."""
+    seen: list[list[Tensor]] = []
     owner = threading.get_ident()
 
     class Spy(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
             kwargs = kwargs or {}
-            if func in _PRODUCTS and threading.get_ident() == owner:
-                for t in _tensors(args) + _tensors(list(kwargs.values())):
-                    if t.dim() in (3, 4) and tuple(t.shape[-2:]) == (nq, nk):
-                        seen.append(t.detach().clone())
+            if func in funcs and threading.get_ident() == owner:
+                seen.append([t.detach().clone() for t in _tensors(list(args)) + _tensors(list(kwargs.values()))])
             return func(*args, **kwargs)
 
     with Spy():
         block(x)
+    return seen
+
+
+def internal_weights(block: nn.Module, x: Tensor, nq: int, nk: int) -> Tensor:
+    """The last (B, [H,] N_q, N_k) tensor that entered a product (matmul/bmm/einsum) inside ``block(x)``: the
+    weights the block's own forward multiplies its values with. Returned as (B, H, N_q, N_k)."""
+    seen = [t for call in operands(block, x) for t in call if t.dim() in (3, 4) and tuple(t.shape[-2:]) == (nq, nk)]
     if not seen:
         raise AssertionError(f"no ({nq}, {nk}) weights entered a product inside {type(block).__name__}")
     w = seen[-1]
