@@ -1,4 +1,7 @@
 """Adapters for foreign block classes, one module per library or repository. Importing a module registers the
 classes it knows (:func:`nlviz.extract.blocks.register`); nothing here imports the libraries themselves."""
 
-from nlviz.extract.adapters import mmcv  # noqa: F401
+from nlviz.extract.adapters import (
+    mmcv,  # noqa: F401
+    slowfast,  # noqa: F401
+)
