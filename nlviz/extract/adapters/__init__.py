@@ -3,5 +3,6 @@ classes it knows (:func:`nlviz.extract.blocks.register`); nothing here imports t
 
 from nlviz.extract.adapters import (
     mmcv,  # noqa: F401
+    pytorchvideo,  # noqa: F401
     slowfast,  # noqa: F401
 )
