@@ -5,4 +5,5 @@ from nlviz.extract.adapters import (
     mmcv,  # noqa: F401
     pytorchvideo,  # noqa: F401
     slowfast,  # noqa: F401
+    timm_nonlocal,  # noqa: F401
 )
