@@ -2,6 +2,7 @@
 classes it knows (:func:`nlviz.extract.blocks.register`); nothing here imports the libraries themselves."""
 
 from nlviz.extract.adapters import (
+    alexhex7,  # noqa: F401
     mmcv,  # noqa: F401
     pytorchvideo,  # noqa: F401
     slowfast,  # noqa: F401
