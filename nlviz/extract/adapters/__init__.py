@@ -5,6 +5,7 @@ from nlviz.extract.adapters import (
     alexhex7,  # noqa: F401
     mmcv,  # noqa: F401
     pytorchvideo,  # noqa: F401
+    repos_nl,  # noqa: F401
     slowfast,  # noqa: F401
     timm_nonlocal,  # noqa: F401
 )
