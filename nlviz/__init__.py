@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "load_model": ("nlviz.io.checkpoint", "load_model"),
     "capture": ("nlviz.extract.capture", "capture"),
+    "extract": ("nlviz.extract", None),
+    "run": ("nlviz.run", None),
     "ops": ("nlviz.ops", None),
     "models": ("nlviz.models", None),
     "data": ("nlviz.data", None),

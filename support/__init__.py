@@ -13,8 +13,9 @@ the top of each bench script):
 - ``checkpoints``: tiny randomly initialized checkpoints with cards (the app's zoo, the export tests' model);
 - ``export_inputs``: folders of good and bad export inputs;
 - ``app``: the app folder on ``sys.path``, the reference computation of a page, bad upload payloads;
-- ``foreign``: re-typed copies of the official BAT, CGNL and Spatial Bias blocks (repositories, not packages) at
-  module paths ending like the originals, for the capture adapter tests;
+- ``foreign``: re-typed copies of published blocks from repositories that are not packages (SlowFast, AlexHex7,
+  the official CGNL, BAT and Spatial Bias code), at module paths ending like the originals (nlviz matches
+  classes by that), for the capture adapter tests;
 - ``markdown``: markdown tables and the rewrite of one section of bench/README.md (bench/harness.py, the
   browser test).
 

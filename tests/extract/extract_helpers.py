@@ -4,6 +4,7 @@ equal), and every row nlviz.capture records for a block."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -57,3 +58,44 @@ def captured_rows(model: nn.Module, x: Tensor, block: str) -> Tensor:
         model(x)
     assert block in rec.blocks, rec.blocks
     return rec.affinity(block).rows()
+
+
+def wrapped(block: nn.Module) -> nn.Sequential:
+    """``block`` as module ``"1"`` of a small model (an identity first), in eval mode."""
+    return nn.Sequential(nn.Identity(), block).eval()
+
+
+def assert_rows_exact(block: nn.Module, x: Tensor, *, atol: float = 1e-5) -> float:
+    """Every row nlviz.capture records for ``block`` (inside :func:`wrapped`) equals the weights its own forward
+    builds, to ``atol``; and the block's output rebuilt from those rows by ``check_declaration`` equals its
+    forward (relative to the output's size). Returns the largest absolute row error (printed, for reports)."""
+    from nlviz.extract import check_declaration
+
+    rows = captured_rows(wrapped(block), x, "1")  # (B, 1, Nq, Nk)
+    ref = internal_weights(block, x, rows.shape[2], rows.shape[3])
+    assert rows.shape == ref.shape, (tuple(rows.shape), tuple(ref.shape))
+    err = float((rows - ref).abs().max())
+    assert err <= atol, f"{type(block).__qualname__}: rows differ from the block's own weights by {err:.3g}"
+    assert rows.abs().sum() > 0
+    with torch.no_grad():
+        scale = float(block(x).abs().max())
+    out = check_declaration(block, x) / scale
+    assert out <= atol, f"{type(block).__qualname__}: output rebuilt from the rows differs by {out:.3g} (relative)"
+    print(f"rows-error {type(block).__module__}.{type(block).__qualname__} {err:.3g} output {out:.3g}")
+    return err
+
+
+def assert_recorded(model: nn.Module, x: Tensor, name: str, *, kind: str, grids: tuple) -> Any:
+    """``model(x)`` under capture records exactly one block, ``name`` — its ``named_modules()`` name — with this
+    Affinity ``kind`` (normalized iff softmax) and (query grid, key grid); the last query's weights have the key
+    grid's shape. Returns the Recording."""
+    import nlviz
+
+    with torch.no_grad(), nlviz.capture(model) as rec:
+        model(x)
+    assert rec.blocks == [name] and name in dict(model.named_modules()), (rec.blocks, name)
+    assert rec.grids(name) == grids, rec.grids(name)
+    aff = rec.affinity(name, [tuple(n - 1 for n in grids[0])])
+    assert aff.kind == kind and aff.normalized == (kind == "softmax"), (aff.kind, aff.normalized)
+    assert aff.weights.shape == (x.shape[0], 1, 1, *grids[1])
+    return rec

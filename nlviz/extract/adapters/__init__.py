@@ -2,10 +2,15 @@
 classes it knows (:func:`nlviz.extract.blocks.register`); nothing here imports the libraries themselves."""
 
 from nlviz.extract.adapters import (  # noqa: F401
+    alexhex7,
     bat,
     bat_video,
     cgnl,
     mmcv,
+    pytorchvideo,
+    repos_nl,
+    slowfast,
     spatial_bias,
     timm_bat,
+    timm_nonlocal,
 )
