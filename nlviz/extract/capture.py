@@ -121,6 +121,23 @@ class Recording:
         return replace(inner, weights=w, queries=q, query_grid=qgrid, key_grid=kgrid, extras=extras)
 
 
+@contextlib.contextmanager
+def _buffers_kept(module: nn.Module) -> Iterator[None]:
+    """Recomputing a block's inputs runs its BatchNorm layers once more; in training mode that would update their
+    running statistics a second time. Their buffers are put back afterwards, so capture leaves the model as the
+    forward alone would."""
+    if not any(m.training for m in module.modules()):
+        yield
+        return
+    saved = [(b, b.detach().clone()) for b in module.buffers()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for b, v in saved:
+                b.copy_(v)
+
+
 def block_names(model: nn.Module) -> list[str]:
     """The module names of the operator blocks :func:`capture` records in ``model`` (module order)."""
     return [f.name for f in find_blocks(model, warn=False)]
@@ -162,7 +179,7 @@ def capture(
             if threading.get_ident() != owner:
                 return
             x = args[0].detach()
-            with torch.no_grad():
+            with torch.no_grad(), _buffers_kept(module):
                 inputs = source.affinity_inputs(x)
             frames = rec.input_size[0] if per_frame and rec.input_size else 1
             if per_frame and x.shape[0] % max(frames, 1):

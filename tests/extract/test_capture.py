@@ -176,3 +176,25 @@ def test_per_frame_extras_use_the_3d_layout():
         aff = rec.affinity(rec.blocks[0], [(1, 0, 1)])
         shapes.append((aff.extras["P"].shape, aff.extras["Q"].shape))
     assert shapes[0] == shapes[1] == ((2, 2, 3, 4, 4), (2, 2, 3, 4, 4))
+
+
+def test_capture_in_training_mode_leaves_batchnorm_statistics_as_the_forward_alone_does():
+    """The hook recomputes a block's inputs with the block's own BatchNorm layers (BAT's reduce and embed, SB's
+    compression); in training mode that used to update their running statistics twice (fails before the fix)."""
+    import copy
+
+    torch.manual_seed(0)
+    model = nlviz.models.build_model(
+        "tiny_c2d",
+        num_classes=4,
+        widths=[8, 8, 16],
+        blocks=[{"op": "bat", "stage": 3, "index": 0, "options": {"block_size": 4, "groups": 2, "dim": 3}}],
+    ).train()
+    twin = copy.deepcopy(model)
+    x = torch.randn(2, 3, 4, 32, 32)
+    model(x)
+    with nlviz.capture(twin) as rec:
+        twin(x)
+    assert rec.blocks == ["layer3.nl0"]
+    for (name, a), (_, b) in zip(model.state_dict().items(), twin.state_dict().items()):
+        assert torch.equal(a, b), name
