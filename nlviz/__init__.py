@@ -10,12 +10,16 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "load_model": ("nlviz.io.checkpoint", "load_model"),
+    "load_model": ("nlviz.run.loader", "load_model"),
+    "InputSpec": ("nlviz.run.inputspec", "InputSpec"),
+    "UserModel": ("nlviz.run.usermodel", "UserModel"),
     "capture": ("nlviz.extract.capture", "capture"),
     "ops": ("nlviz.ops", None),
     "models": ("nlviz.models", None),
     "data": ("nlviz.data", None),
     "io": ("nlviz.io", None),
+    "extract": ("nlviz.extract", None),
+    "run": ("nlviz.run", None),
     "analysis": ("nlviz.analysis", None),
     "export": ("nlviz.export", None),
 }

@@ -12,6 +12,7 @@ the top of each bench script):
 - ``videos``: writing frames as video files (OpenCV, PyAV);
 - ``checkpoints``: tiny randomly initialized checkpoints with cards (the app's zoo, the export tests' model);
 - ``export_inputs``: folders of good and bad export inputs;
+- ``factories``: a user's model from code (a factory file around an mmcv ``NonLocal2d``) and its saved weights;
 - ``app``: the app folder on ``sys.path``, the reference computation of a page, bad upload payloads;
 - ``markdown``: markdown tables and the rewrite of one section of bench/README.md (bench/harness.py, the
   browser test).
