@@ -106,12 +106,12 @@ def evaluate_model(
         raise ValueError(f"nothing to evaluate: num={total}")
     was_training = lm.model.training
     lm.model.eval()
-    correct, loss_sum = 0, 0.0
+    correct, seen, loss_sum = 0, 0, 0.0
     bar = tqdm(total=total, desc=f"eval {lm.label}", unit="clip", disable=not progress, leave=False)
     batch: list[tuple[torch.Tensor, int]] = []
 
     def flush() -> None:
-        nonlocal correct, loss_sum
+        nonlocal correct, seen, loss_sum
         x = torch.cat([b[0] for b in batch])
         y = torch.tensor([b[1] for b in batch], device=x.device)
         logits = lm.model(x)
@@ -121,8 +121,9 @@ def evaluate_model(
             )
         loss_sum += F.cross_entropy(logits.float(), y, reduction="sum").item()
         correct += (logits.argmax(1) == y).sum().item()
+        seen += len(batch)
         bar.update(len(batch))
-        bar.set_postfix(top1=f"{correct / bar.n:.3f}")
+        bar.set_postfix(top1=f"{correct / seen:.3f}")
         batch.clear()
 
     try:
