@@ -55,8 +55,12 @@ def user_models() -> dict[str, UserModel]:
 
 
 def find(name: str) -> UserModel | None:
-    """The listed model called ``name``, or None (then ``name`` is a zoo name or a checkpoint path)."""
-    return user_models().get(name)
+    """The listed model called ``name``, or None (then ``name`` is a zoo name or a checkpoint path). A malformed
+    ``NLVIZ_USER_MODELS`` lists nothing here; :func:`user_models` (the model picker) reports it."""
+    try:
+        return user_models().get(name)
+    except ValueError:
+        return None
 
 
 def device() -> Any:
