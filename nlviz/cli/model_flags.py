@@ -12,7 +12,6 @@ The input spec starts from ``--input-spec`` (or the defaults) and every flag giv
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -89,17 +88,11 @@ def _numbers(flag: str, text: str | None) -> float | tuple[float, ...] | None:
 
 
 def _json_object(flag: str, text: str | None) -> dict[str, Any] | None:
+    from nlviz.jsonfile import parse_json
+
     if text is None:
         return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(
-            f"{flag} {text!r} is not valid JSON ({e.msg}); write an object like '{{\"width\": 16}}'"
-        ) from None
-    if not isinstance(value, dict):
-        raise ValueError(f"{flag} {text!r}: must be a JSON object of keyword arguments")
-    return value
+    return parse_json(text, f"{flag} {text!r}", dict, hint="write an object like '{\"width\": 16}'")
 
 
 def class_names(text: str) -> list[str]:

@@ -15,6 +15,7 @@ import json
 import os
 from typing import Any
 
+from nlviz.jsonfile import parse_json
 from nlviz.run import UserModel
 
 #: JSON list of model entries (:meth:`nlviz.run.UserModel.to_dict`)
@@ -37,14 +38,7 @@ def user_models() -> dict[str, UserModel]:
     text = os.environ.get(USER_MODELS_ENV, "").strip()
     if not text:
         return {}
-    try:
-        entries = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(
-            f"{USER_MODELS_ENV} is not valid JSON ({e.msg}); start the app with nlviz app --model"
-        ) from None
-    if not isinstance(entries, list):
-        raise ValueError(f"{USER_MODELS_ENV} must be a JSON list of model entries, got {type(entries).__name__}")
+    entries = parse_json(text, USER_MODELS_ENV, list, hint="start the app with nlviz app --model file.py:build")
     out: dict[str, UserModel] = {}
     for i, d in enumerate(entries):
         um = UserModel.from_dict(d, where=f"{USER_MODELS_ENV}[{i}]")
