@@ -55,7 +55,13 @@ def add_model_flags(p: argparse.ArgumentParser, *, model_help: str, repeat: bool
         help="input spec JSON: video, frames, size, channels, mean, std, classes (a list or a text file beside it)",
     )
     g.add_argument("--frames", type=int, metavar="T", help="frames per clip (video models; default 8)")
-    g.add_argument("--size", type=int, metavar="S", help="side of the square input (default: the source's own)")
+    g.add_argument(
+        "--size",
+        type=int,
+        metavar="S",
+        help="side of the square model input: short side resized to S, then center-cropped (default: none, the source's "
+        "own size; eval --data needs one, the app reads 224)",
+    )
     g.add_argument("--channels", type=int, choices=(1, 3), help="input channels: 3 = RGB (default), 1 = grayscale")
     g.add_argument("--mean", metavar="M[,M,M]", help="per-channel mean of pixels in [0, 1] (default ImageNet's)")
     g.add_argument("--std", metavar="S[,S,S]", help="per-channel std of pixels in [0, 1] (default ImageNet's)")
