@@ -56,21 +56,26 @@ def _process_uploads() -> None:
         s.upload_error = str(e)
 
 
-def _card_caption(name: str, cards: dict[str, dict]) -> str:
+def _card_caption(name: str) -> str:
     if name in st.session_state.uploaded:
         return f"uploaded checkpoint {st.session_state.uploaded[name]}"
-    c = cards[name]
-    top1 = c.get("metrics", {}).get("top1")
-    task = (c.get("task") or {}).get("name", "?")
-    return f"{c['operator']} · {c['arch']} · task {task}" + (f" · top-1 {top1:.3f}" if top1 is not None else "")
+    return session.models.caption(name)
 
 
 def context(block_filter: Any = None) -> Context | None:
-    """Draw the sidebar and return the page's Context (None, with a message shown, when there is nothing to show)."""
+    """Draw the sidebar and return the page's Context (None, with a message shown, when there is nothing to show).
+
+    The model picker lists the user's models (``nlviz app --model``) first, then the zoo and uploads; a model
+    name in session state that is not listed is replaced by the default, never loaded."""
     s = st.session_state
     _process_uploads()
-    cards = {c["name"]: c for c in session.models.zoo_models() if c["operator"] != "none"}
-    names = list(cards) + list(s.uploaded)
+    cards = [c for c in session.models.zoo_models() if c["operator"] != "none"]
+    try:
+        listed, default = session.models.model_names(), session.models.default_model(cards)
+    except ValueError as e:  # NLVIZ_USER_MODELS is malformed: say so, still show the zoo
+        st.error(str(e))
+        listed, default = [c["name"] for c in cards], None
+    names = listed + [n for n in s.uploaded if n not in listed]
     if s.upload_error:
         st.error(s.upload_error)
     side = st.sidebar
@@ -83,9 +88,9 @@ def context(block_filter: Any = None) -> Context | None:
         )
         return None
     if s.model not in names:
-        s.model = session.models.default_model(list(cards.values())) or names[0]
+        s.model = default or names[0]
     side.selectbox("model", names, key="model")
-    side.caption(_card_caption(s.model, cards))
+    side.caption(_card_caption(s.model))
     try:
         lm = resources.model(s.model)
     except ValueError as e:

@@ -10,7 +10,9 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "load_model": ("nlviz.io.checkpoint", "load_model"),
+    "load_model": ("nlviz.run.loader", "load_model"),
+    "InputSpec": ("nlviz.run.inputspec", "InputSpec"),
+    "UserModel": ("nlviz.run.usermodel", "UserModel"),
     "capture": ("nlviz.extract.capture", "capture"),
     "extract": ("nlviz.extract", None),
     "run": ("nlviz.run", None),

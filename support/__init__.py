@@ -12,6 +12,7 @@ the top of each bench script):
 - ``videos``: writing frames as video files (OpenCV, PyAV);
 - ``checkpoints``: tiny randomly initialized checkpoints with cards (the app's zoo, the export tests' model);
 - ``export_inputs``: folders of good and bad export inputs;
+- ``factories``: a user's model from code (a factory file around an mmcv ``NonLocal2d``) and its saved weights;
 - ``app``: the app folder on ``sys.path``, the reference computation of a page, bad upload payloads;
 - ``foreign``: re-typed copies of published blocks from repositories that are not packages (SlowFast, AlexHex7,
   the official CGNL, BAT and Spatial Bias code), at module paths ending like the originals (nlviz matches

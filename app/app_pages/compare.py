@@ -15,11 +15,13 @@ if ctx is None or not ctx.block:
 s = st.session_state
 shape = (ctx.lm.video, ctx.lm.frames, ctx.lm.size)
 candidates = []
-for card in session.models.zoo_models():
-    if card["operator"] != "none":
-        lm = resources.model(card["name"])
-        if (lm.video, lm.frames, lm.size) == shape:
-            candidates += [f"{lm.name} :: {b}" for b in lm.blocks]
+for name in session.models.model_names():  # the user's models first, then the zoo
+    try:
+        lm = resources.model(name)
+    except ValueError:  # a model that cannot load is reported when it is chosen in the sidebar
+        continue
+    if (lm.video, lm.frames, lm.size) == shape:
+        candidates += [f"{lm.name} :: {b}" for b in lm.blocks]
 candidates = [c for c in candidates if c != f"{ctx.lm.name} :: {ctx.block}"]
 s.compare = [c for c in s.compare if c in candidates] or candidates[:3]
 if not candidates:

@@ -84,7 +84,7 @@ def jacobian_row(
         targets = list(range(s, min(s + chunk, z.shape[1])))
         inp = x_in.expand(len(targets), *x_in.shape[1:]).clone()  # (n, C_in, [T,] H, W)
         g = grad.attribute(inp, target=targets, abs=False)  # (n, C_in, [T,] H, W): ∂z_{i,c}/∂x
-        acc += g.to(torch.float64).square().sum((0, 1))
+        acc += g.detach().cpu().to(torch.float64).square().sum((0, 1))  # float64 on the CPU (mps has none)
     row = acc.sqrt().reshape(kgrid).to(torch.float32)  # (T, H, W)
     size = tuple(x.shape[2:]) if x.dim() == 5 else (1, *x.shape[2:])
     return Affinity(

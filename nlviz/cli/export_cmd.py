@@ -2,7 +2,11 @@
 
     nlviz export --model M [--model M2 ...] --input PATH [--input ...] --out DIR [--spec view.json]
                  [--block NAME|all] [--query t,y,x ...] [--grid N] [--auto K] [--top-k K]
-                 [--format png,mp4,html,json] [--resume] [--shard I/N] [--workers W]
+                 [--format png,mp4,html,json] [--resume] [--shard I/N] [--workers W] [--device D]
+                 [--weights FILE --model-args JSON --input-spec F --frames T --size S ... --task NAME]
+
+A model from code (``--model file.py:build``) is described by the flags of :mod:`nlviz.cli.model_flags` and
+written into the spec as an object entry, so ``OUT/manifest.json`` (its ``spec``) reproduces the export.
 
 ``--spec`` supplies defaults; every flag given overrides it. Also runnable as ``python -m nlviz.cli.export_cmd``.
 """
@@ -15,7 +19,9 @@ from typing import Any
 
 DESCRIPTION = (
     "Export spacetime arrow plots, heatmaps, BA-Transform matrices, comparisons, MP4 (H.264), offline HTML and "
-    "JSON/NPZ weights for many inputs. Inputs: files, globs, folders, frames:DIR or synthetic:N. --spec view.json "
+    "JSON/NPZ weights for many inputs. Models: zoo names, checkpoints, or your own model from code (--model "
+    "file.py:build --weights w.pth and its input flags). Inputs: files, globs, folders, frames:DIR or synthetic:N "
+    "(synthetic needs a model with a task: --task for a model from code). --spec view.json "
     "supplies defaults that the flags override. Writes OUT/<input>/... and OUT/manifest.json (one entry per input: "
     "status, outputs, seconds, error). Exit status: 0 all done, 1 some inputs failed (see the manifest), 2 usage error."
 )
@@ -30,7 +36,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def add_arguments(e: argparse.ArgumentParser) -> None:
-    e.add_argument("--model", action="append", metavar="M", help="zoo name or checkpoint path (repeat to compare)")
+    from nlviz.cli.model_flags import FACTORY_HELP, add_device_flag, add_model_flags
+
+    add_model_flags(
+        e,
+        model_help=f"zoo name, checkpoint path or a model from code ({FACTORY_HELP}); repeat to compare",
+        repeat=True,
+    )
+    add_device_flag(e)
     e.add_argument(
         "--input",
         action="append",
@@ -89,9 +102,12 @@ def spec_from_args(args: argparse.Namespace) -> Any:
     if args.block:
         blocks = "all" if "all" in args.block else tuple(args.block)
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip()) if args.format is not None else None
-    return spec.override(
-        models=tuple(args.model) if args.model else None, blocks=blocks, queries=queries, k=args.top_k, formats=formats
-    )
+    from nlviz.cli.model_flags import model_entries
+
+    models = tuple(model_entries(args, args.model)) if args.model else None
+    if not args.model:
+        model_entries(args, [])  # model flags without --model are an error that says so
+    return spec.override(models=models, blocks=blocks, queries=queries, k=args.top_k, formats=formats)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -105,6 +121,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         shard=args.shard,
         workers=args.workers,
         progress=not args.quiet,
+        device=args.device,
     )
     c = manifest["counts"]
     print(f"nlviz export: {c['done']} done, {c['error']} error(s), {c['pending']} pending -> {args.out}/manifest.json")

@@ -10,14 +10,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def app_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The variables that hand ``--model`` (a model from code, with absolute paths) and ``--device`` to the app.
+
+    The app imports only the factories listed here: a browser can choose among them but never name another."""
+    from nlviz.cli.model_flags import model_entries
+    from nlviz.run import is_factory, parse_factory, resolve_device
+    from nlviz.session.usermodels import environment
+
+    resolve_device(args.device)  # an unavailable device is an error now, not in the browser
+    models = []
+    if args.model:
+        if not is_factory(args.model):
+            raise ValueError(
+                f"--model {args.model!r}: nlviz app --model takes a model from code (path/to/file.py:NAME or "
+                "pkg.module:NAME); zoo models are listed in the app, and checkpoints can be uploaded there"
+            )
+        (um,) = model_entries(args, [args.model], absolute=True)
+        target, _, is_file = parse_factory(um.factory)
+        for what, path in (("factory file", target if is_file else None), ("weights file", um.weights)):
+            if path and not Path(path).is_file():
+                raise ValueError(f"{path}: {what} not found (--model {args.model})")
+        models.append(um)
+    else:
+        model_entries(args, [])  # model flags without --model are an error that says so
+    return environment(models, args.device)
+
+
 def cmd_app(args: argparse.Namespace) -> int:
-    """Start the Streamlit app (what `make run` calls)."""
+    """Start the Streamlit app (what `make run` calls). With --model, open your own model from code."""
+    import os
     import subprocess
 
     home = ROOT / "app" / "Home.py"
     if not home.exists():
         print(f"nlviz app: {home} not found (run from a source checkout)", file=sys.stderr)
         return 2
+    env = {**os.environ, **app_environment(args)}
     cmd = [
         sys.executable,
         "-m",
@@ -38,7 +67,9 @@ def cmd_app(args: argparse.Namespace) -> int:
     if args.address:
         cmd += ["--server.address", args.address]
     print(f"nlviz app: http://{args.address or 'localhost'}:{args.port}", flush=True)
-    return subprocess.call(cmd)
+    if args.model:
+        print(f"nlviz app: your model {args.model} is listed first (device {args.device})", flush=True)
+    return subprocess.call(cmd, env=env)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -83,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     a.add_argument("--address", default=None, help="address to bind (default: streamlit's)")
     a.add_argument("--max-upload-mb", type=int, default=200, help="upload size limit in MB (default 200)")
+    from nlviz.cli.model_flags import FACTORY_HELP, add_device_flag, add_model_flags
+
+    add_model_flags(a, model_help=f"your model from code, listed first and opened in Explore ({FACTORY_HELP})")
+    add_device_flag(a)
     a.set_defaults(func=cmd_app)
 
     m = sub.add_parser("models", help="list the model zoo", description=cmd_models.__doc__)

@@ -8,6 +8,7 @@ from dataclasses import fields
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
+    from nlviz.cli.model_flags import FACTORY_HELP, add_device_flag, add_model_flags
     from nlviz.train.config import TrainConfig
 
     t = sub.add_parser(
@@ -29,17 +30,26 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             default=None,
             help=f"{f.metadata['help']} (default {default!r})",
         )
+    add_device_flag(t)
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser(
         "eval",
-        help="evaluate a model on fresh clips of its task",
-        description="Top-1 of a checkpoint on N fresh clips of its task generated with seed S.",
+        help="evaluate a model (zoo, checkpoint or your own code) on a synthetic task or a folder of clips",
+        description="Top-1 of a model on N fresh clips of its synthetic task generated with seed S (the card's "
+        "task; for a model from code, --task), or on a class-per-folder dataset (--data DIR: DIR/<class>/<video, "
+        "image or frame folder>) read at the model's input spec. Class folders are matched to the model's class "
+        "names when it has them (else taken in sorted order).",
     )
-    e.add_argument("--model", required=True, help="zoo name or checkpoint path")
-    e.add_argument("--seed", type=int, default=None, help="data seed (default: the card's held-out eval seed)")
-    e.add_argument("--num", type=int, default=1000, help="number of clips (default 1000)")
-    e.add_argument("--json", action="store_true", help="print JSON")
+    add_model_flags(e, model_help=f"zoo name, checkpoint path or a model from code ({FACTORY_HELP})")
+    e.add_argument("--data", metavar="DIR", help="evaluate on this class-per-folder dataset instead of a task")
+    e.add_argument("--seed", type=int, default=None, help="data seed of the task (default: the card's held-out seed)")
+    e.add_argument(
+        "--num", type=int, default=None, help="number of clips (default 1000 of a task; every item of --data)"
+    )
+    e.add_argument("--batch-size", type=int, default=32, metavar="B", help="clips per forward pass (default 32)")
+    add_device_flag(e)
+    e.add_argument("--json", action="store_true", help="print JSON (and no progress bar)")
     e.set_defaults(func=cmd_eval)
 
 
@@ -49,7 +59,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     base = TrainConfig.from_file(args.config).to_dict() if args.config else {}
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
     cfg = TrainConfig.from_dict({**base, **overrides})
-    card = train(cfg, resume=args.resume, progress=not args.quiet)
+    card = train(cfg, resume=args.resume, progress=not args.quiet, device=args.device)
     if card:
         print(
             f"{cfg.name}: held-out top1 {card['metrics']['top1']:.3f} in {card['training_time_s']:.0f}s "
@@ -59,20 +69,34 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import nlviz
-    from nlviz.data import make_task
-    from nlviz.train import evaluate
+    from nlviz.cli.model_flags import model_entries
+    from nlviz.run import describe, load_model, resolve_device
+    from nlviz.train import evaluate_model
 
-    model = nlviz.load_model(args.model)
-    card = getattr(model, "card", {})
-    if "task" not in card:
-        raise ValueError(f"{args.model}: its card names no synthetic task to evaluate on")
-    task = make_task(card["task"]["name"], **card["task"]["params"])
-    seed = args.seed if args.seed is not None else card.get("metrics", {}).get("eval_seed", 1)
-    res = evaluate(model, task, seed=seed, num=args.num, progress=not args.json)
-    res["model"] = card.get("name", str(args.model))
+    if not args.model:
+        raise ValueError("give --model: a zoo name, a checkpoint path or a model from code (file.py:build)")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size {args.batch_size}: must be a positive number of clips")
+    (entry,) = model_entries(args, [args.model])
+    device = resolve_device(args.device)
+    model = load_model(entry, device=device)
+    name = entry if isinstance(entry, str) else entry.display_name
+    lm = describe(name, model, seed=args.seed)
+    if args.data is None and not lm.task:
+        raise ValueError(
+            f"{name}: names no synthetic task to evaluate on; give --data DIR (a folder of labelled clips)"
+            + (" or --task spacetime|image" if not isinstance(entry, str) else "")
+        )
+    if lm.size is None and args.data is not None:
+        raise ValueError(f"{name}: the input spec has no size; give --size S so every clip is read at S×S")
+    res = evaluate_model(lm, data=args.data, num=args.num, batch_size=args.batch_size, progress=not args.json)
+    res["model"] = (getattr(model, "card", None) or {}).get("name", name)
+    res["device"] = str(device)
     if args.json:
         print(json.dumps(res))
     else:
-        print(f"{res['model']}: top1 {res['top1']:.4f} on {res['num']} clips (seed {seed}), loss {res['loss']:.4f}")
+        on = f"{args.data} ({', '.join(res['classes'])})" if args.data else f"{lm.task['name']} (seed {res['seed']})"
+        print(
+            f"{res['model']}: top1 {res['top1']:.4f} on {res['num']} clips of {on}, loss {res['loss']:.4f} [{device}]"
+        )
     return 0

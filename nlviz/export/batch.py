@@ -16,7 +16,8 @@ Reliability:
   ``OUT/.nlviz/entries/`` so that several shards can write into one OUT;
 - ``resume=True`` skips inputs already done whose files all exist (inputs with errors are tried again) and
   refuses to continue if the spec changed; ``shard=(i, n)`` processes inputs i, i+n, i+2n, … (0 ≤ i < n);
-  ``workers=W`` runs W processes (each loads the models once and uses one torch thread);
+  ``workers=W`` runs W processes (each loads the models once — models from code too, imported in every
+  worker — and uses one torch thread); ``device`` is where they run;
 - identical inputs and spec give byte-identical PNG and JSON files.
 """
 
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from nlviz.export.viewspec import SpecError, ViewSpec
+from nlviz.run.usermodel import UserModel, parse_factory
 
 MANIFEST_VERSION = 1
 STATE = ".nlviz"
@@ -119,18 +121,29 @@ def parse_shard(shard: str | tuple[int, int] | None) -> tuple[int, int] | None:
 _MODELS: dict[str, Any] = {}
 
 
-def load_models(spec: ViewSpec) -> list[Any]:
-    """Load (once per process) and describe every model of the spec."""
-    import nlviz
-    from nlviz.run import BlockError, describe
+def _mtimes(entry: str | UserModel) -> str:
+    """Modification times of the files an entry is read from (a rewritten file reloads)."""
+    if isinstance(entry, str):
+        paths = [entry]
+    else:
+        target, _, is_file = parse_factory(entry.factory)
+        paths = [p for p in (target if is_file else None, entry.weights) if p]
+    return ",".join(str(os.path.getmtime(p)) if os.path.exists(p) else "" for p in paths)
+
+
+def load_models(spec: ViewSpec, device: Any = None) -> list[Any]:
+    """Load (once per process) and describe every model of the spec, on ``device`` (None: the CPU)."""
+    from nlviz.run import BlockError, describe, load_model
 
     if not spec.models:
         raise SpecError("models", "no model given: pass --model NAME (or 'models' in the ViewSpec)")
     out, labels = [], set()
-    for name in spec.models:
-        key = f"{name}@{os.path.getmtime(name) if os.path.exists(name) else ''}"  # a rewritten file reloads
+    for entry in spec.models:
+        name = entry if isinstance(entry, str) else entry.display_name
+        what = entry if isinstance(entry, str) else json.dumps(entry.to_dict(), sort_keys=True)
+        key = f"{what}@{_mtimes(entry)}@{device}"
         if key not in _MODELS:
-            _MODELS[key] = nlviz.load_model(name)
+            _MODELS[key] = load_model(entry, device=device)
         try:
             lm = describe(
                 name, _MODELS[key], frames=spec.input_frames, size=spec.input_size, seed=spec.seed, blocks=spec.blocks
@@ -145,8 +158,8 @@ def load_models(spec: ViewSpec) -> list[Any]:
     return out
 
 
-def process(item: Item, spec: ViewSpec, out_dir: Path) -> dict[str, Any]:
-    """Render one input; never raises for a bad input (the error goes into the returned entry)."""
+def process(item: Item, spec: ViewSpec, out_dir: Path, device: Any = None) -> dict[str, Any]:
+    """Render one input on ``device``; never raises for a bad input (the error goes into the returned entry)."""
     from nlviz.export.files import clean_temps
     from nlviz.export.job import render_input
 
@@ -154,7 +167,7 @@ def process(item: Item, spec: ViewSpec, out_dir: Path) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": item.id, "index": item.index, "input": item.source, "outputs": [], "error": None}
     clean_temps(out_dir / item.id)
     try:
-        entry["outputs"] = render_input(item.source, item.id, spec, load_models(spec), out_dir)
+        entry["outputs"] = render_input(item.source, item.id, spec, load_models(spec, device), out_dir)
         entry["status"] = "done"
     except Exception as e:  # noqa: BLE001 - batch work records any failure and goes on
         entry["status"] = "error"
@@ -167,16 +180,17 @@ def process(item: Item, spec: ViewSpec, out_dir: Path) -> dict[str, Any]:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(spec_json: str, out_dir: str) -> None:
+def _init_worker(spec_json: str, out_dir: str, device: str | None) -> None:
     import torch
 
     torch.set_num_threads(1)
     _WORKER["spec"] = ViewSpec.from_dict(json.loads(spec_json))
     _WORKER["out"] = Path(out_dir)
+    _WORKER["device"] = device
 
 
 def _work(item: Item) -> dict[str, Any]:
-    return process(item, _WORKER["spec"], _WORKER["out"])
+    return process(item, _WORKER["spec"], _WORKER["out"], _WORKER["device"])
 
 
 # ---------------------------------------------------------------------- manifest
@@ -242,8 +256,13 @@ def run(
     shard: tuple[int, int] | str | None = None,
     workers: int = 1,
     progress: bool = True,
+    device: Any = None,
 ) -> dict[str, Any]:
-    """Export every input (see the module docstring); returns the manifest (also in ``OUT/manifest.json``)."""
+    """Export every input (see the module docstring); returns the manifest (also in ``OUT/manifest.json``).
+
+    ``device`` (``auto|cpu|cuda|cuda:N|mps``; None = cpu) is where every model runs, in each worker too; it is
+    not part of the spec, so the same spec exports on any machine.
+    """
     from tqdm import tqdm
 
     from nlviz.export.files import write_json, write_plotly_js
@@ -258,7 +277,11 @@ def run(
     items = expand_inputs([inputs] if isinstance(inputs, str) else list(inputs))
     if not items:
         raise ValueError("no inputs given: pass --input PATH (files, globs, folders or synthetic:N)")
-    load_models(spec)  # fail early on a bad model, block name or missing task
+    if device is not None:
+        from nlviz.run import resolve_device
+
+        device = str(resolve_device(device))  # an unavailable device fails here, once, not in every worker
+    load_models(spec, device)  # fail early on a bad model, block name or missing task
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _check_spec(out, spec, resume)
@@ -281,13 +304,16 @@ def run(
             _entry_path(out, it.id).unlink(missing_ok=True)
         if workers == 1 or len(todo) <= 1:
             for it in todo:
-                finish(process(it, spec, out))
+                finish(process(it, spec, out, device))
         else:
             import multiprocessing as mp
 
             ctx = mp.get_context("spawn")
             with ProcessPoolExecutor(
-                min(workers, len(todo)), mp_context=ctx, initializer=_init_worker, initargs=(spec.to_json(), str(out))
+                min(workers, len(todo)),
+                mp_context=ctx,
+                initializer=_init_worker,
+                initargs=(spec.to_json(), str(out), device),
             ) as pool:
                 for fut in as_completed([pool.submit(_work, it) for it in todo]):
                     finish(fut.result())

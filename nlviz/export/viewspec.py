@@ -5,7 +5,7 @@ Example (every field optional except ``version``; shown with the defaults where 
 
     {
       "version": 1,
-      "models": ["st_nl_embedded"],             # zoo names or checkpoint paths ("model": "..." also works)
+      "models": ["st_nl_embedded"],             # zoo names, checkpoint paths or models from code (below)
       "blocks": "all",                          # or ["layer3.0.nl"] ("block": "..." also works)
       "queries": {"mode": "auto", "k": 4, "by": "attended"},
       "k": 20,                                  # arrows: the k highest-weighted key cells per query
@@ -21,6 +21,13 @@ Example (every field optional except ``version``; shown with the defaults where 
       "fps": null,                              # mp4 frame rate (null = the source fps, else 4)
       "plotlyjs": "shared"                      # html: "shared" (one OUT/plotly.min.js) or "inline"
     }
+
+A model from code (a factory that returns an ``nn.Module``: :class:`nlviz.run.UserModel`) is an object in
+``models``: ``{"model": "my_model.py:build", "weights": "w.pth", "input": {"frames": 4, "size": 64},
+"args": {"width": 16}, "task": {"name": "spacetime", "params": {}}, "name": "mine"}`` (only ``model`` is
+required; ``input`` may also be the path of an input-spec JSON file). A string ``"my_model.py:build"`` is the
+same as ``{"model": "my_model.py:build"}``: the factory's own weights, the default input. The spec is JSON, so
+the models a file names are exactly what ``nlviz export --spec`` imports: read specs you did not write.
 
 Views (png and html): ``arrows`` (spacetime arrow plot), ``heatmap`` (per-frame overlays), ``bat`` (BA-Transform
 matrices, BAT blocks only), ``profile`` (temporal profile), ``compare`` (several models/blocks + differences),
@@ -47,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from nlviz.jsonfile import read_json
+from nlviz.run.usermodel import UserModel, is_factory
 
 VERSION = 1
 FORMATS = ("png", "mp4", "html", "json")
@@ -149,6 +157,31 @@ class QuerySpec:
         return cls(**d)
 
 
+def _models(models: Any) -> tuple[str | UserModel, ...]:
+    """Zoo names and checkpoint paths stay strings; factories (``file.py:NAME`` strings and objects) become
+    :class:`UserModel` entries."""
+    if isinstance(models, (str, dict, UserModel)):
+        models = (models,)
+    if not isinstance(models, (list, tuple)):
+        raise SpecError("models", f"must be a list of zoo names, checkpoint paths or model objects, got {models!r}")
+    out: list[str | UserModel] = []
+    for i, m in enumerate(models):
+        try:
+            if isinstance(m, str) and m and is_factory(m):
+                m = UserModel(m)
+            elif isinstance(m, dict):
+                m = UserModel.from_dict(m, where=f"models[{i}]")
+        except ValueError as e:
+            raise SpecError(f"models[{i}]", str(e).removeprefix(f"models[{i}]: ")) from None
+        if not (isinstance(m, UserModel) or (isinstance(m, str) and m)):
+            raise SpecError(
+                f"models[{i}]",
+                f"must be a zoo name, a checkpoint path or an object {{'model': 'file.py:build', ...}}, got {m!r}",
+            )
+        out.append(m)
+    return tuple(out)
+
+
 def _num(v: float) -> int | float:
     return int(v) if float(v).is_integer() else v
 
@@ -157,7 +190,7 @@ def _num(v: float) -> int | float:
 class ViewSpec:
     """What to show and write (see the module docstring for every field)."""
 
-    models: tuple[str, ...] = ()
+    models: tuple[str | UserModel, ...] = ()
     blocks: str | tuple[str, ...] = "all"
     queries: QuerySpec = field(default_factory=QuerySpec)
     k: int = 20
@@ -181,10 +214,7 @@ class ViewSpec:
         set_ = object.__setattr__
         if self.version != VERSION:
             raise SpecError("version", f"this nlviz reads ViewSpec version {VERSION}, got {self.version!r}")
-        models = (self.models,) if isinstance(self.models, str) else self.models
-        if not isinstance(models, (list, tuple)) or not all(isinstance(m, str) and m for m in models):
-            raise SpecError("models", f"must be a list of zoo names or checkpoint paths, got {self.models!r}")
-        set_(self, "models", tuple(models))
+        set_(self, "models", _models(self.models))
         if self.blocks != "all":
             blocks = (self.blocks,) if isinstance(self.blocks, str) else self.blocks
             if not isinstance(blocks, (list, tuple)) or not blocks or not all(isinstance(b, str) for b in blocks):
@@ -248,6 +278,7 @@ class ViewSpec:
         """JSON-ready dict (lists, not tuples); ``from_dict(to_dict())`` gives an equal spec."""
         d = asdict(self)
         d["queries"] = self.queries.to_dict()
+        d["models"] = [m if isinstance(m, str) else m.to_dict() for m in self.models]
         for key, v in d.items():
             if isinstance(v, tuple):
                 d[key] = list(v)

@@ -3,7 +3,7 @@
     out = forward(lm, clip)            # out.logits (1, classes), out.rec (a Recording)
     aff = out.rec.affinity(lm.blocks[0], [(0, 3, 4)])
 
-No gradients are kept; a model that cannot take the input (its shapes) raises a ValueError that says so.
+The input is moved to the model's device (:attr:`LoadedModel.device`). No gradients are kept; a model that cannot take the input (its shapes) raises a ValueError that says so.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from nlviz.run.loaded import LoadedModel
 
 @dataclass
 class Forward:
-    """One forward pass: ``logits`` (1, classes), detached, and the capture ``rec`` of ``lm.blocks``."""
+    """One forward pass: ``logits`` (1, classes), detached, on the CPU, and the capture ``rec`` of ``lm.blocks``
+    (its rows are computed on the model's device and returned on the CPU)."""
 
     logits: Tensor
     rec: Any
@@ -47,4 +48,4 @@ def forward(lm: LoadedModel, clip: Any, *, what: str | None = None, guard: Any =
         ) from None
     if not torch.isfinite(logits).all():
         raise ValueError(f"model {lm.name!r} gives non-finite logits on {what}: nothing to show")
-    return Forward(logits.detach(), rec)
+    return Forward(logits.detach().cpu(), rec)

@@ -32,8 +32,7 @@ def read_input(source: str, lm: LoadedModel, task_model: LoadedModel | None = No
 
 def model_input(clip: Any, lm: LoadedModel) -> Tensor:
     """The tensor ``lm.model`` is called with: (1, C, T, H, W) for video models, (1, C, H, W) (frame 0) for
-    image models, converted to the spec's channels and normalized by its mean and std."""
+    image models, converted to the spec's channels, normalized by its mean and std, on the model's device."""
     spec = lm.spec
-    if spec.video:
-        return clip.to_tensor(spec.mean, spec.std)
-    return clip.image_tensor(0, spec.mean, spec.std)
+    x = clip.to_tensor(spec.mean, spec.std) if spec.video else clip.image_tensor(0, spec.mean, spec.std)
+    return x.to(lm.device)

@@ -137,6 +137,10 @@ class InputSpec:
             d = {**d, "classes": read_class_names(p.parent / d["classes"])}
         return cls.from_dict(d, where=str(p))
 
+    def to_card(self) -> dict[str, Any]:
+        """The card's ``input`` record of this spec (``shape``, ``mean``, ``std``), as :meth:`from_card` reads it."""
+        return {"shape": list(self.shape), "mean": list(self.mean), "std": list(self.std)}
+
     @classmethod
     def from_card(cls, card: Mapping[str, Any], *, video: bool | None = None) -> InputSpec:
         """The input a card records (``input.shape``, ``mean``, ``std``; ``classes``). What it does not record
@@ -147,7 +151,7 @@ class InputSpec:
         if shape:
             fields_["video"] = len(shape) == 4
             fields_["channels"] = int(shape[0])
-            fields_["size"] = int(shape[-1])
+            fields_["size"] = int(shape[-1]) if int(shape[-1]) > 0 else None  # -1: the source's own size
             fields_["frames"] = int(shape[1]) if len(shape) == 4 else 1
         elif video is not None:
             fields_["video"] = video

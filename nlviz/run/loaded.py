@@ -1,6 +1,7 @@
 """``LoadedModel``: a model in eval mode with everything reading inputs for it needs, and how to get one.
 
-    lm = load("st_nl_embedded")                 # a zoo name, a checkpoint file, or any nn.Module via describe()
+    lm = load("st_nl_embedded", device="cuda")  # a zoo name, a checkpoint file, a factory (file.py:build) ...
+    lm = load(UserModel("my_model.py:build", weights="w.pth"))
     lm = describe("mine", my_module, spec=InputSpec(frames=16, size=112))
 
 The input spec comes from the model's card (``model.card``, attached by :func:`nlviz.load_model`), overridden
@@ -56,6 +57,21 @@ class LoadedModel:
     def card(self) -> dict[str, Any]:
         return getattr(self.model, "card", None) or {}
 
+    @property
+    def entry(self) -> Any:
+        """What names this model in a ViewSpec's ``models``: its :class:`~nlviz.run.usermodel.UserModel` when it was
+        built from code (its card says how), else its name (zoo name or checkpoint path)."""
+        from nlviz.run.usermodel import UserModel
+
+        return UserModel.from_card(self.card) if self.card.get("source") == "factory" else self.name
+
+    @property
+    def device(self) -> Any:
+        """The ``torch.device`` the model runs on (its inputs are moved there)."""
+        from nlviz.run.device import device_of
+
+        return device_of(self.model)
+
     # the spec's fields, read where a LoadedModel is at hand
     @property
     def video(self) -> bool:
@@ -79,7 +95,12 @@ class LoadedModel:
 
 
 def label_of(name: str) -> str:
-    """``models/i3d_nl.json`` → ``i3d_nl``; a zoo name stays as it is (made file-name-safe)."""
+    """``models/i3d_nl.json`` → ``i3d_nl``, ``dir/my_model.py:build`` → ``my_model.build``; a zoo name stays as
+    it is (made file-name-safe)."""
+    from nlviz.run.usermodel import factory_label, is_factory
+
+    if is_factory(name):
+        return safe_name(factory_label(name))
     p = Path(name)
     return safe_name(p.stem if p.suffix in _CHECKPOINT_SUFFIXES else name)
 
@@ -128,8 +149,10 @@ def describe(
     return LoadedModel(name, label_of(name), model, spec, card.get("task"), int(seed), chosen)
 
 
-def load(source: str, **options: Any) -> LoadedModel:
-    """:func:`nlviz.load_model` + :func:`describe` (``options`` are describe's)."""
-    import nlviz
+def load(source: Any, *, device: Any = None, **options: Any) -> LoadedModel:
+    """:func:`nlviz.load_model` (``source`` any name it takes, or a :class:`~nlviz.run.usermodel.UserModel`) on
+    ``device``, then :func:`describe` (``options`` are describe's)."""
+    from nlviz.run.loader import load_model
 
-    return describe(str(source), nlviz.load_model(source), **options)
+    name = source.display_name if hasattr(source, "display_name") else str(source)
+    return describe(name, load_model(source, device=device), **options)

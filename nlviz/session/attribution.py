@@ -56,7 +56,7 @@ def attribute(
             out = analysis.occlusion(model, x, target, window=window).map
         else:
             out = _jacobian_map(result, block, cell, x)
-    out = out.detach().float()
+    out = out.detach().float().cpu()  # computed on the model's device; maps and scenes live on the CPU
     result.memo[key] = out
     return out
 

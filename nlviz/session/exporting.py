@@ -2,7 +2,7 @@
 for it (PNG / MP4 / HTML / JSON, through :func:`nlviz.export.job.render_input` — the batch exporter's own code),
 and instant PNG/JSON bytes of the view on screen.
 
-The spec names the model (zoo name or checkpoint path), the one block, the query as an explicit *cell* of that
+The spec names the model (zoo name, checkpoint path, or the factory entry of a model from code), the one block, the query as an explicit *cell* of that
 block, and the view options; ``input_frames``/``input_size`` and ``seed`` are pinned to what the app read, so
 the exported files show the same clip and numbers as the screen.
 """
@@ -27,7 +27,7 @@ def view_spec(result: Result, block: str, point: Any, opts: ViewOptions, formats
     return ViewSpec.from_dict(
         {
             "version": 1,
-            "models": [lm.name],
+            "models": [lm.entry],
             "blocks": [block],
             "queries": {"mode": "explicit", "units": "cells", "points": [list(cell)]},
             "k": opts.k,

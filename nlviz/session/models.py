@@ -1,10 +1,16 @@
-"""Models for an interactive session: the zoo list, the default choice, and loading by name or from uploads.
+"""Models for an interactive session: the user's models and the zoo, the default choice, and loading by name or
+from uploads.
+
+Names are what the browser sends. :func:`load` imports code only for a model ``nlviz app`` listed in the
+environment (:mod:`nlviz.session.usermodels`); any other name is a zoo name or a checkpoint file, read by
+:func:`nlviz.run.load_checkpoint`, which never runs code — so no value from the browser can import a module.
+Models run on the device ``nlviz app --device`` chose (``NLVIZ_DEVICE``).
 
 A loaded model is a :class:`nlviz.run.LoadedModel` (the model in eval mode plus what reading inputs for it
 needs: its input spec, synthetic task, data seed, operator blocks) — the same record the batch exporter uses, so
 a view shown in the app and the files ``nlviz export`` writes see the same inputs.
 
-Uploaded checkpoints are written to a private folder and read only through :func:`nlviz.load_model`
+Uploaded checkpoints are written to a private folder and read only through :func:`nlviz.run.load_checkpoint`
 (safetensors, or ``torch.load(weights_only=True)``): nothing in an uploaded file is executed. Any problem —
 too large, wrong kind of file, unreadable, weights that match no known layout — is an :class:`UploadError`
 whose message names the file and the problem.
@@ -70,9 +76,39 @@ def zoo_folder() -> Path:
     return zoo_dir()
 
 
+def model_names() -> list[str]:
+    """What the model picker lists: the user's models (``nlviz app --model``) first, then the zoo models that have
+    an operator."""
+    from nlviz.session.usermodels import user_models
+
+    return [*user_models(), *(c["name"] for c in zoo_models() if c["operator"] != "none")]
+
+
+def caption(name: str) -> str:
+    """One line about a listed model: its factory and weights, or its zoo card (operator, arch, task, top-1)."""
+    from nlviz.session.usermodels import find
+
+    um = find(name)
+    if um is not None:
+        weights = Path(um.weights).name if um.weights else "the factory's own weights"
+        task = f" · task {um.task['name']}" if um.task else ""
+        return f"your model · {um.factory} · {weights}{task}"
+    c = next((c for c in zoo_models() if c["name"] == name), None)
+    if c is None:
+        return name
+    top1 = c.get("metrics", {}).get("top1")
+    task = (c.get("task") or {}).get("name", "?")
+    return f"{c['operator']} · {c['arch']} · task {task}" + (f" · top-1 {top1:.3f}" if top1 is not None else "")
+
+
 def default_model(cards: list[dict[str, Any]]) -> str | None:
-    """``st_nl_embedded`` if present, else the first model with a non-local operator, else the first; None if
-    the zoo is empty."""
+    """The first of the user's models when there are any; else ``st_nl_embedded`` if present, else the first
+    model with a non-local operator, else the first; None if there is nothing."""
+    from nlviz.session.usermodels import user_models
+
+    users = list(user_models())
+    if users:
+        return users[0]
     names = [c["name"] for c in cards]
     if DEFAULT_MODEL in names:
         return DEFAULT_MODEL
@@ -92,10 +128,14 @@ def describe(name: str, model: Any) -> LoadedModel:
 
 
 def load(name: str) -> LoadedModel:
-    """A zoo model (or checkpoint path) by name, in eval mode."""
-    import nlviz
+    """A listed model of the user's (built by its factory), else a zoo model or checkpoint path by name, in eval
+    mode on the session's device. Only a listed name imports code (see the module docstring)."""
+    from nlviz.run import build_user_model, load_checkpoint
+    from nlviz.session.usermodels import device, find
 
-    return describe(name, nlviz.load_model(name))
+    um = find(name)
+    model = build_user_model(um, device=device()) if um is not None else load_checkpoint(name, device=device())
+    return describe(name, model)
 
 
 def save_checkpoint_upload(files: list[tuple[str, bytes]], *, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Path:

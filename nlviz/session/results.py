@@ -104,7 +104,7 @@ class Result:
         return [str(c) for c in names] if names and len(names) == n else [str(i) for i in range(n)]
 
     def model_input(self) -> torch.Tensor:
-        """The tensor the model was called with (recomputed from the clip; deterministic)."""
+        """The tensor the model was called with (recomputed from the clip; deterministic), on its device."""
         from nlviz.run import model_input
 
         return model_input(self.data.clip, self.model)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nlviz.train.config import TrainConfig
+from nlviz.train.evaluate import evaluate
 
 #: held-out clips whose accuracy is stored separately in the card, so a test can reproduce it exactly
 SUBSET = 100
@@ -87,25 +88,6 @@ def lr_factor(step: int, cfg: TrainConfig) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-@torch.no_grad()
-def evaluate(
-    model: nn.Module, task: Any, *, seed: int, num: int, batch_size: int = 100, progress: bool = False
-) -> dict[str, Any]:
-    """Top-1 accuracy on ``num`` clips of ``task`` generated with ``seed`` (held out from training seeds)."""
-    from tqdm import tqdm
-
-    was_training = model.training
-    model.eval()
-    correct, loss_sum = 0, 0.0
-    for start in tqdm(range(0, num, batch_size), desc="eval", disable=not progress, leave=False):
-        x, y = task.batch(seed, start, min(batch_size, num - start))
-        logits = model(x)
-        loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
-        correct += (logits.argmax(1) == y).sum().item()
-    model.train(was_training)
-    return {"top1": correct / num, "loss": loss_sum / num, "num": num, "seed": seed}
-
-
 def count_flops(model: nn.Module, x: torch.Tensor) -> int:
     """FLOPs of one forward on ``x`` (multiply-adds counted as 2), by torch's flop counter."""
     from torch.utils.flop_counter import FlopCounterMode
@@ -123,13 +105,24 @@ def operator_summary(args: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     return ("+".join(names) if names else "none"), blocks
 
 
-def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train per ``cfg``; rank 0 writes ``cfg.out/cfg.name.{safetensors,json}``. Returns the card."""
+def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True, device: Any = None) -> dict[str, Any]:
+    """Train per ``cfg``; rank 0 writes ``cfg.out/cfg.name.{safetensors,json}``. Returns the card.
+
+    Args:
+        resume: continue from ``cfg.out/cfg.name.state.pt`` if present.
+        progress: show a progress bar (rank 0).
+        device: where the model and its batches live (``auto|cpu|cuda|cuda:N|mps``; None = cpu). Under torchrun a
+            bare ``cuda`` means ``cuda:LOCAL_RANK``. Not part of the config: the card and recipe stay the same.
+    """
     from tqdm import tqdm
 
     from nlviz.io.checkpoint import read_card, save_checkpoint
+    from nlviz.run.device import resolve_device
 
     rank, size = world()
+    dev = resolve_device(device if device is not None else "cpu")
+    if dev.type == "cuda" and dev.index is None and size > 1:
+        dev = resolve_device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if size > 1 and not torch.distributed.is_initialized():
@@ -141,7 +134,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
             f"({size} × {cfg.micro_batches})"
         )
     model, task, args = build(cfg)
-    model.train()
+    model.to(dev).train()
     net = nn.parallel.DistributedDataParallel(model, broadcast_buffers=False) if size > 1 else model
     opt = make_optimizer(model, cfg)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
@@ -165,6 +158,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
         for m in range(cfg.micro_batches):
             offset = step * cfg.batch_size + (rank * cfg.micro_batches + m) * per_rank
             x, y = task.batch(cfg.seed, offset, per_rank)
+            x, y = x.to(dev), y.to(dev)
             last = m == cfg.micro_batches - 1
             ctx = net.no_sync() if size > 1 and not last else contextlib.nullcontext()
             with ctx:
@@ -208,7 +202,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
                 "subset": {"num": subset["num"], "top1": subset["top1"]},
             },
             "params": sum(p.numel() for p in model.parameters()),
-            "flops": count_flops(model, x1),
+            "flops": count_flops(model, x1.to(dev)),
             "training_time_s": round(train_time, 1),
             "world_size": size,
             "train_config": cfg.to_dict(),

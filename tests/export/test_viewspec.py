@@ -57,7 +57,11 @@ def test_round_trip_and_aliases(tmp_path):
         ({"frames": [0, -1]}, "frames[1]", "integer >= 0"),
         ({"frames": 0}, "frames", "integer >= 1"),
         ({"blocks": []}, "blocks", "non-empty"),
-        ({"models": [3]}, "models", "list of zoo names"),
+        ({"models": [3]}, "models[0]", "must be a zoo name, a checkpoint path or an object"),
+        ({"models": 3}, "models", "list of zoo names"),
+        ({"models": ["a", {"model": "m.py:build", "wieghts": "w"}]}, "models[1]", "unknown field(s) ['wieghts']"),
+        ({"models": [{"weights": "w.pth"}]}, "models[0]", "a model from code is an object"),
+        ({"models": [{"model": "m.py:build", "input": {"size": -1}}]}, "models[0]", "size must be a positive"),
         ({"fps": 0}, "fps", "(0, 240]"),
         ({"plotlyjs": "cdn"}, "plotlyjs", "allowed"),
         ({"version": 2}, "version", "version 1"),
@@ -93,3 +97,21 @@ def test_override_keeps_unset_fields_and_validates():
         spec.override(k=-1)
     with pytest.raises(SpecError, match="'top_k'"):
         spec.override(top_k=3)
+
+
+def test_models_from_code_are_object_entries_that_round_trip(tmp_path):
+    from nlviz.run import InputSpec, UserModel
+
+    entry = {"model": "my_model.py:build", "weights": "w.pth", "input": {"frames": 4, "size": 64}, "args": {"w": 2}}
+    spec = ViewSpec.from_dict({"version": VERSION, "models": ["st_nl_embedded", entry, "pkg.nets:build"]})
+    assert spec.models == (
+        "st_nl_embedded",
+        UserModel("my_model.py:build", "w.pth", {"w": 2}, InputSpec(frames=4, size=64)),
+        UserModel("pkg.nets:build"),  # a factory string is an entry with the factory's own weights
+    )
+    assert spec.to_dict()["models"][1]["input"]["size"] == 64 and spec.to_dict()["models"][2] == {
+        "model": "pkg.nets:build"
+    }
+    spec.save(tmp_path / "view.json")
+    again = ViewSpec.load(tmp_path / "view.json")
+    assert again == spec and again.to_dict() == spec.to_dict() and hash(again) == hash(spec)
