@@ -1,7 +1,8 @@
 """Arrows from the query to its top-k key cells, in canvas coordinates, grouped into a few weight levels.
 
 An arrow starts at the query cell's center (in the query's panel) and ends at the center of a key cell (in
-that key's frame panel). Weights are binned into ``levels`` along the scene's color scale: each level has one
+that key's frame panel); a key cell at the query's own position (self-attention) is a ring around the query
+instead (``ring``). Weights are binned into ``levels`` along the scene's color scale: each level has one
 color (the colormap at the level's middle), one line width and one opacity, growing with |weight|. The OpenCV
 back end draws one pass per level and plotly draws one scatter trace per level — a handful of traces, not
 one annotation per arrow — so both show the same arrows.
@@ -35,6 +36,7 @@ class ArrowSet:
     opacity: np.ndarray
     bounds: np.ndarray
     strength: np.ndarray  # (L,) in (0, 1]: |weight| of the level's middle relative to the scale's max
+    ring: np.ndarray | None = None  # (k,) bool: self-attention, drawn as a ring around the query
 
     def draw_order(self) -> list[int]:
         """Levels from the weakest to the strongest (strong arrows end up on top)."""
@@ -73,4 +75,5 @@ def arrow_set(scene: Scene, grid: PanelGrid, row: int = 0, *, base_width: float 
         opacity=opacity,
         bounds=np.stack([edges[:-1], edges[1:]], 1),
         strength=strength,
+        ring=scene.self_key.copy() if scene.self_key is not None else np.zeros(len(level), dtype=bool),
     )

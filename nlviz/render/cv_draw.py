@@ -13,6 +13,8 @@ from nlviz.render.scale import ColorScale, ascii_text, format_value
 FONT_SCALE = 0.4
 QUERY_OUTER = (255, 255, 255)
 QUERY_INNER = (230, 20, 20)
+#: canvas pixels between the query's center and a self-attention ring (plus twice the line width)
+RING_RADIUS = 9
 
 
 def _cv2():
@@ -59,11 +61,13 @@ def arrows(canvas: np.ndarray, arrow_set) -> None:
         region = canvas[y0:y1, x0:x1]
         layer = region.copy()
         color = tuple(int(c) for c in arrow_set.colors[level])
+        ring = arrow_set.ring if arrow_set.ring is not None else np.zeros(len(arrow_set.level), dtype=bool)
         for i in sel:
             (ey, ex), (sy, sx) = arrow_set.ends[i], arrow_set.start
             length = float(np.hypot(ey - sy, ex - sx))
-            if length < 1.0:  # the query's own cell: a dot instead of an arrow
-                cv2.circle(layer, _pt(sy - y0, sx - x0), 16 * (thick + 1), color, -1, cv2.LINE_AA, 4)
+            if ring[i] or length < 1.0:  # self-attention: a ring around the query, not a zero-length arrow
+                radius = 16 * (RING_RADIUS + 2 * thick)
+                cv2.circle(layer, _pt(sy - y0, sx - x0), radius, color, thick + 1, cv2.LINE_AA, 4)
                 continue
             tip = min(0.5, (4.0 + 2 * thick) / length)
             cv2.arrowedLine(layer, _pt(sy - y0, sx - x0), _pt(ey - y0, ex - x0), color, thick, cv2.LINE_AA, 4, tip)

@@ -2,7 +2,8 @@
 
 A key cell's weight paints exactly the model-input pixels of its box (nearest, no smoothing): pixel (y, x)
 belongs to cell ``floor((y + 0.5) / stride)`` — the rule of :meth:`GridGeometry.cell_at`. The overlay is
-``(1 − α)·frame + α·color`` in integer arithmetic (deterministic bytes). ``heatmap_image`` (OpenCV) and
+``(1 − α)·frame + α·color`` in integer arithmetic (deterministic bytes), with α growing with the weight
+(:meth:`ColorScale.strength`): the frame stays clean where attention is near zero. ``heatmap_image`` (OpenCV) and
 ``heatmap_figure`` (plotly: the frames plus one ``go.Heatmap`` per panel on a shared color axis) show the
 same maps.
 """
@@ -20,7 +21,8 @@ from nlviz.render.scale import ColorScale
 from nlviz.render.scene import Scene
 from nlviz.render.spacetime import frames_canvas, panel_titles, query_canvas_marker, query_text, scene_grid, title_band
 
-ALPHA = 0.6
+#: opacity of the overlay where the weight is at the top of the scale (it falls to 0 with the weight)
+ALPHA = 0.8
 
 
 def pixel_map(cell_values: np.ndarray, key: GridGeometry, height: int, width: int) -> np.ndarray:
@@ -33,8 +35,9 @@ def pixel_map(cell_values: np.ndarray, key: GridGeometry, height: int, width: in
 
 
 def overlay(frame: np.ndarray, values: np.ndarray, scale: ColorScale, alpha: float = ALPHA) -> np.ndarray:
-    """Blend the colors of ``values`` (H, W) over ``frame`` (H, W, 3) uint8 with opacity ``alpha``."""
-    a = int(round(255 * alpha))
+    """Blend the colors of ``values`` (H, W) over ``frame`` (H, W, 3) uint8, opacity ``alpha`` × the value's
+    strength on the scale (0 at weight 0, ``alpha`` at the scale's largest |value|)."""
+    a = np.rint(255 * alpha * scale.strength(values)).astype(np.uint16)[..., None]  # (H, W, 1)
     color = scale.colors(values).astype(np.uint16)  # (H, W, 3)
     mixed = (color * a + frame.astype(np.uint16) * (255 - a) + 127) // 255
     return mixed.astype(np.uint8)

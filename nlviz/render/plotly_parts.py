@@ -122,36 +122,61 @@ def arrow_traces(arrows: ArrowSet) -> list[Any]:
     g = go()
     traces = []
     sy, sx = arrows.start
+    ring = arrows.ring if arrows.ring is not None else np.zeros(len(arrows.level), dtype=bool)
     for lv in arrows.draw_order():
-        sel = np.flatnonzero(arrows.level == lv)
-        if not len(sel):
-            continue
-        xs: list = []
-        ys: list = []
-        sizes: list = []
-        text: list = []
-        for i in sel:
-            ey, ex = arrows.ends[i]
-            t, y, x = (int(v) for v in arrows.cells[i])
-            xs += [sx, ex, None]
-            ys += [sy, ey, None]
-            sizes += [0, 6 + 2 * int(arrows.widths[lv]), 0]
-            hover = f"key cell (t,y,x)=({t},{y},{x})<br>weight {arrows.weights[i]:.4g}"
-            text += [hover, hover, ""]
-        r, gg, b = (int(c) for c in arrows.colors[lv])
+        sel = np.flatnonzero((arrows.level == lv) & ~ring)
         lo, hi = arrows.bounds[lv]
-        traces.append(
-            g.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines+markers",
-                name=f"weight {format_value(lo)} – {format_value(hi)}",
-                line=dict(color=f"rgb({r},{gg},{b})", width=float(arrows.widths[lv])),
-                opacity=float(arrows.opacity[lv]),
-                marker=dict(symbol="arrow", size=sizes, angleref="previous", color=f"rgb({r},{gg},{b})"),
-                hovertext=text,
-                hoverinfo="text",
-                meta={"level": int(lv), "count": int(len(sel))},
+        r, gg, b = (int(c) for c in arrows.colors[lv])
+        color = f"rgb({r},{gg},{b})"
+        rank = int(1000 - 1000 * arrows.strength[lv])  # legend: strongest level first
+        if len(sel):
+            xs: list = []
+            ys: list = []
+            sizes: list = []
+            text: list = []
+            for i in sel:
+                ey, ex = arrows.ends[i]
+                t, y, x = (int(v) for v in arrows.cells[i])
+                xs += [sx, ex, None]
+                ys += [sy, ey, None]
+                sizes += [0, 6 + 2 * int(arrows.widths[lv]), 0]
+                hover = f"key cell (t,y,x)=({t},{y},{x})<br>weight {format_value(arrows.weights[i])}"
+                text += [hover, hover, ""]
+            traces.append(
+                g.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines+markers",
+                    name=f"weight {format_value(lo)} – {format_value(hi)}",
+                    line=dict(color=color, width=float(arrows.widths[lv])),
+                    opacity=float(arrows.opacity[lv]),
+                    marker=dict(symbol="arrow", size=sizes, angleref="previous", color=color),
+                    hovertext=text,
+                    hoverinfo="text",
+                    legendrank=rank,
+                    meta={"level": int(lv), "count": int(len(sel))},
+                )
             )
-        )
+        for i in np.flatnonzero((arrows.level == lv) & ring):  # self-attention: a ring around the query
+            t, y, x = (int(v) for v in arrows.cells[i])
+            traces.append(
+                g.Scatter(
+                    x=[sx],
+                    y=[sy],
+                    mode="markers",
+                    name=f"self-attention {format_value(arrows.weights[i])}",
+                    marker=dict(
+                        symbol="circle-open",
+                        size=22 + 4 * int(arrows.widths[lv]),
+                        line=dict(color=color, width=1 + float(arrows.widths[lv])),
+                    ),
+                    opacity=float(arrows.opacity[lv]),
+                    hovertext=[
+                        f"the query's own cell (t,y,x)=({t},{y},{x})<br>weight {format_value(arrows.weights[i])}"
+                    ],
+                    hoverinfo="text",
+                    legendrank=rank,
+                    meta={"level": int(lv), "count": 1, "self": True},
+                )
+            )
     return traces

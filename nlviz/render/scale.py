@@ -65,6 +65,11 @@ class ColorScale:
         v = (np.asarray(values, dtype=np.float64) - self.vmin) / (self.vmax - self.vmin)
         return np.clip(v, 0.0, 1.0)
 
+    def strength(self, values: np.ndarray) -> np.ndarray:
+        """|value| relative to the scale's largest |value|, in [0, 1]: how strongly a weight should show."""
+        top = max(abs(self.vmin), abs(self.vmax))
+        return np.clip(np.abs(np.asarray(values, dtype=np.float64)) / top, 0.0, 1.0)
+
     def colors(self, values: np.ndarray) -> np.ndarray:
         """Values → (..., 3) uint8 RGB."""
         return colormap.apply(self.cmap, self.normalize(values))

@@ -7,7 +7,12 @@ its top-k key cells, and one color scale shared by all frames.
 Conventions: ``weights`` is the query's row (Tk, Hk, Wk) — one Affinity row of batch item ``batch`` with the
 groups reduced by ``groups`` ("mean", "max" or one group index). Top-k cells are taken among the *shown* frames
 (the paper's Fig. 3 draws the 20 strongest links among the 4 frames it shows); for signed weights (linear
-contributions) they are the k largest |weight|. The query's own frame is always shown.
+contributions) they are the k largest |weight|, and cells below ``min_fraction`` of the strongest |weight| are
+left out (1e-20 weights are not links worth drawing). A key cell that covers the query's own position is
+*self-attention*: views draw it as a ring around the query, not as a zero-length arrow.
+
+Frames shown: all, a list, or a count N — then the query's own key frame and the N − 1 other key frames that hold
+the most of the row's mass (never a frame chosen by spacing alone); ``frames_note`` says which were picked.
 """
 
 from __future__ import annotations
@@ -65,14 +70,18 @@ def query_row(aff: Affinity, query: int, groups: str | int = "mean", batch: int 
     raise ValueError(f"groups={groups!r}: use 'mean', 'max' or a group index in [0, {g - 1}]")
 
 
-def choose_frames(key_t: int, frames: Any) -> list[int]:
-    """Key-grid frames to show: ``"all"``, a count N (evenly spaced, first and last included) or a list."""
+def choose_frames(key_t: int, frames: Any, mass: np.ndarray | None = None, query_t: int = 0) -> list[int]:
+    """Key-grid frames to show: ``"all"``, a list, or a count N: key frame ``query_t`` and the N − 1 others with
+    the most ``mass`` (Tk,) (evenly spaced when no mass is given), in time order."""
     if frames == "all" or frames is None:
         return list(range(key_t))
     if isinstance(frames, int) and not isinstance(frames, bool):
         if frames < 1:
             raise ValueError(f"frames={frames} must be at least 1")
-        return sorted({int(round(v)) for v in np.linspace(0, key_t - 1, min(frames, key_t))})
+        if mass is None:
+            return sorted({int(round(v)) for v in np.linspace(0, key_t - 1, min(frames, key_t))})
+        order = [int(t) for t in np.argsort(-np.asarray(mass, float), kind="stable") if int(t) != query_t]
+        return sorted({int(query_t), *order[: max(0, min(frames, key_t) - 1)]})
     chosen = sorted({int(t) for t in frames})
     bad = [t for t in chosen if not 0 <= t < key_t]
     if bad:
@@ -97,6 +106,9 @@ class Scene:
     kind: str
     normalized: bool
     title: str = ""
+    self_key: np.ndarray | None = None  # (k,) bool: the top cell covers the query's own position
+    frames_note: str = ""  # which frames a subset shows and why
+    min_fraction: float = 0.0  # top cells below this fraction of the strongest |weight| were left out
 
     @property
     def query_center(self) -> np.ndarray:
@@ -130,12 +142,14 @@ def make_scene(
     fixed: tuple[float, float] | None = None,
     batch: int = 0,
     title: str = "",
+    min_fraction: float = 0.0,
 ) -> Scene:
     """Resolve the view of query index ``query`` of ``aff`` on the model-input ``frames`` (T, H, W, 3) uint8.
 
     Args:
         k: arrows to the k strongest key cells (fewer when the shown frames hold fewer cells).
         show: key-grid frames shown (see :func:`choose_frames`); the query's frame is always added.
+        min_fraction: leave out top cells whose |weight| is below this fraction of the strongest one's.
         groups: group reduction ("mean", "max" or an index).
         scale: a color scale to use (e.g. one shared by several queries); by default the row's own, over
             all its key frames (``fixed`` = (vmin, vmax) forces the range, ``cmap`` the colormap).
@@ -153,10 +167,21 @@ def make_scene(
     qcell = tuple(int(v) for v in aff.queries[query].tolist())
     q_frame = geo.query.cell_frames(qcell[0])[0]
     q_key_t = int(geo.key.cell_at(q_frame, 0, 0)[0][0])
-    shown = sorted(set(choose_frames(aff.key_grid[0], show)) | {q_key_t})
+    mass = np.abs(row).sum((-2, -1))  # (Tk,)
+    shown = sorted(set(choose_frames(aff.key_grid[0], show, mass, q_key_t)) | {q_key_t})
     inputs = tuple(int(geo.key.cell_frames(t)[0]) for t in shown)
     signed = bool((row < 0).any()) or aff.kind in SIGNED_KINDS
     cells, weights = _topk(row, shown, k, signed)
+    if min_fraction > 0 and len(weights):
+        keep = np.abs(weights) >= min_fraction * np.abs(weights).max()
+        cells, weights = cells[keep], weights[keep]
+    note = ""
+    if len(shown) < aff.key_grid[0]:
+        share = float(mass[shown].sum() / mass.sum()) if mass.sum() > 0 else float("nan")
+        note = (
+            f"frames shown: {', '.join(str(f) for f in inputs)} of {geo.key.input_size[0]} — the query's frame and "
+            f"the frames with the most attention ({share:.0%} of the row's mass)"
+        )
     if scale is None:
         label = weight_label(aff.kind, aff.normalized, group_text(aff, groups))
         scale = make_scale(row, label, cmap=cmap, fixed=fixed, signed=signed if fixed is None else None)
@@ -174,6 +199,25 @@ def make_scene(
         kind=aff.kind,
         normalized=aff.normalized,
         title=title,
+        self_key=_self_keys(cells, geo, qcell),
+        frames_note=note,
+        min_fraction=float(min_fraction),
+    )
+
+
+def _self_keys(cells: np.ndarray, geo: AffinityGeometry, qcell: tuple[int, int, int]) -> np.ndarray:
+    """(k,) bool: key cells whose center lies in the query cell's box (the query attending to itself)."""
+    if not len(cells):
+        return np.zeros(0, dtype=bool)
+    t0, t1, y0, x0, y1, x1 = geo.query.cell_box([qcell])[0]
+    c = geo.key.cell_center(cells)  # (k, 3) input (t, y, x); pixel centers at integers
+    return (
+        (c[:, 0] + 0.5 >= t0)
+        & (c[:, 0] + 0.5 < t1)
+        & (c[:, 1] + 0.5 >= y0)
+        & (c[:, 1] + 0.5 < y1)
+        & (c[:, 2] + 0.5 >= x0)
+        & (c[:, 2] + 0.5 < x1)
     )
 
 

@@ -137,3 +137,47 @@ def test_frames_that_are_not_the_model_input_are_refused(aff):
         make_scene(np.zeros((T, H, W, 3), np.uint8), aff, 5)
     with pytest.raises(ValueError, match=r"frames \[9\] outside"):
         make_scene(np.zeros((T, H, W, 3), np.uint8), aff, 0, show=[9])
+
+
+def test_weak_links_are_left_out_and_self_attention_is_a_ring(frames):
+    w = torch.full((1, 1, 1, *KG), 1e-20)
+    w[0, 0, 0, 1, 1, 2] = 0.6  # the key cell holding the query (1, 3, 5): input box y 6..8, x 10..12 in cell (1, 1, 2)
+    w[0, 0, 0, 3, 0, 0] = 0.3
+    w[0, 0, 0, 2, 3, 3] = 0.01  # below 5 % of the strongest
+    sc = make_scene(frames, make_aff(w, [[1, 3, 5]]), 0, k=20, min_fraction=0.05)
+    assert [tuple(c) for c in sc.top_cells] == [(1, 1, 2), (3, 0, 0)]  # 1e-20 and 0.01 dropped
+    assert sc.self_key.tolist() == [True, False]
+    grid = scene_grid(sc, 64)
+    arrows = arrow_set(sc, grid)
+    assert arrows.ring.tolist() == [True, False]
+    fig = arrow_figure(sc, panel_size=64)
+    rings = [t for t in fig.data if (t.meta or {}).get("self")]
+    assert len(rings) == 1 and rings[0].marker.symbol == "circle-open" and rings[0].x == (arrows.start[1],)
+    lines = [t for t in fig.data if t.meta and "level" in t.meta and not t.meta.get("self")]
+    assert sum(t.meta["count"] for t in lines) == 1  # one arrow (to frame 3), no zero-length arrow
+    by_level = sorted((t.meta["level"], t.legendrank) for t in fig.data if t.meta and "level" in t.meta)
+    strength = {lv: arrows.strength[lv] for lv, _ in by_level}
+    for (la, ra), (lb, rb) in zip(by_level, by_level[1:]):  # a stronger level is listed before a weaker one
+        assert (strength[la] > strength[lb]) == (ra < rb) or strength[la] == strength[lb]
+
+
+def test_a_frame_subset_keeps_the_query_frame_and_the_frames_with_most_mass(frames):
+    w = torch.full((1, 1, 1, *KG), 0.001)
+    w[0, 0, 0, 3] = 0.2  # frame 3 holds most of the row; the query is in frame 1
+    w[0, 0, 0, 0] = 0.05
+    sc = make_scene(frames, make_aff(w, [[1, 3, 5]]), 0, k=5, show=2)
+    assert sc.key_frames == (1, 3) and sc.input_frames == (1, 3)
+    assert "frames shown: 1, 3 of 4" in sc.frames_note and "the query's frame" in sc.frames_note
+    assert make_scene(frames, make_aff(w, [[1, 3, 5]]), 0, show="all").frames_note == ""
+
+
+def test_the_overlay_opacity_follows_the_weight():
+    from nlviz.render.heatmap import overlay
+    from nlviz.render.scale import make_scale
+
+    frame = np.full((1, 3, 3), 100, dtype=np.uint8)
+    values = np.array([[0.0, 0.5, 1.0]])
+    out = overlay(frame, values, make_scale(values, "w"), alpha=0.8)
+    assert out[0, 0].tolist() == [100, 100, 100]  # weight 0: the frame as it is
+    d_half, d_full = np.abs(out[0, 1].astype(int) - 100).max(), np.abs(out[0, 2].astype(int) - 100).max()
+    assert 0 < d_half < d_full
