@@ -2,6 +2,12 @@
 
 The selected query is the model-input pixel (t, y, x) in ``q_t``, ``q_y``, ``q_x`` — the keys of the numeric
 inputs, set by a click on the frame strip (``strip_click``) too, so tests drive a click by setting them.
+
+Streamlit deletes a widget's value when a run does not draw the widget: a page change (the next page draws its
+own widgets) and a fragment's rerun (a click re-runs only the Explore panel, not the sidebar) both lose the
+sidebar's choices. So every widget value is also kept in a plain dictionary (``_kept``): widgets write to it
+when they change (``on_change=state.keep``), code that sets a choice writes to it (:func:`put`), and
+:func:`init` puts back whatever Streamlit dropped, before any widget is drawn.
 """
 
 import copy
@@ -32,8 +38,10 @@ DEFAULTS = {
     "q_for": None,  # the input the query belongs to (a new input resets the query)
     "strip_seen": None,  # unix_time of the last click handled
     "compare": [],  # extra "model :: block" entries of the Compare page
+    "compare_chosen": False,  # the Compare entries were set (by default once, then by the user)
     "uploaded": {},  # path → file name of uploaded checkpoints
     "ckpt_pending": None,  # [(name, bytes)] of a checkpoint upload not processed yet
+    "ckpt_seen": [],  # file ids the checkpoint uploader held at its last change
     "media_pending": None,  # (name, bytes) of a media upload not processed yet
     "upload_error": None,  # the message of the last failed upload
     "attr_method": "saliency",
@@ -65,13 +73,31 @@ WIDGETS = [
 ]
 
 
+KEPT = "_kept"
+
+
 def init() -> None:
-    """Fill missing keys with their defaults, and keep widget values across pages."""
+    """Fill missing keys with the values kept for them (else their defaults), and keep widget values across
+    pages and fragment reruns."""
+    s = st.session_state
+    kept = s.setdefault(KEPT, {})
     for key, value in DEFAULTS.items():
-        if key not in st.session_state:
-            st.session_state[key] = copy.deepcopy(value)
+        if key not in s:
+            s[key] = copy.deepcopy(kept[key] if key in kept else value)
     for key in WIDGETS:
-        st.session_state[key] = st.session_state[key]
+        s[key] = s[key]  # a value set through session state survives the page change (Streamlit's own rule)
+        kept[key] = copy.deepcopy(s[key])
+
+
+def keep(key: str) -> None:
+    """``on_change`` of a widget: remember its new value beyond this page and this run."""
+    st.session_state.setdefault(KEPT, {})[key] = copy.deepcopy(st.session_state[key])
+
+
+def put(key: str, value) -> None:
+    """Set a choice from code (a default, an upload, a click) and remember it."""
+    st.session_state[key] = value
+    keep(key)
 
 
 def options() -> ViewOptions:
@@ -87,7 +113,8 @@ def point() -> tuple[int, int, int]:
 
 
 def set_point(p: tuple[int, int, int]) -> None:
-    st.session_state.q_t, st.session_state.q_y, st.session_state.q_x = (int(v) for v in p)
+    for key, v in zip(("q_t", "q_y", "q_x"), p):
+        put(key, int(v))
 
 
 def follow_input(data) -> None:
@@ -95,6 +122,6 @@ def follow_input(data) -> None:
     s = st.session_state
     if s.q_for != data.key:
         set_point(default_point(data))
-        s.q_for = data.key
+        put("q_for", data.key)
     t, h, w = data.shape
     set_point((min(max(s.q_t, 0), t - 1), min(max(s.q_y, 0), h - 1), min(max(s.q_x, 0), w - 1)))

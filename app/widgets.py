@@ -26,9 +26,14 @@ class Context:
 
 
 def _on_ckpt_upload() -> None:
-    files = st.session_state.get("ckpt_upload") or []
-    st.session_state.ckpt_pending = [(f.name, f.getvalue()) for f in files] or None
-    st.session_state.upload_error = None
+    """The files just added are the checkpoint to load (the uploader keeps earlier files beside them: a bad file
+    chosen before must not spoil the next one)."""
+    s = st.session_state
+    files = s.get("ckpt_upload") or []
+    new = [f for f in files if f.file_id not in s.ckpt_seen]
+    state.put("ckpt_seen", [f.file_id for f in files])
+    s.ckpt_pending = [(f.name, f.getvalue()) for f in new] or None
+    s.upload_error = None
 
 
 def _on_media_upload() -> None:
@@ -44,14 +49,15 @@ def _process_uploads() -> None:
         if s.ckpt_pending:
             files, s.ckpt_pending = s.ckpt_pending, None
             lm = resources.load_upload(files)
-            s.uploaded = {**s.uploaded, lm.name: " + ".join(n for n, _ in files)}
-            s.model = lm.name
+            state.put("uploaded", {**s.uploaded, lm.name: " + ".join(n for n, _ in files)})
+            state.put("model", lm.name)
         if s.media_pending:
             (name, data), s.media_pending = s.media_pending, None
             path = str(session.clips.save_upload(name, data))
             if s.model:
                 session.clips.read_upload(resources.model(s.model), path, name)  # check it before switching to it
-            s.media_path, s.input_kind = path, "upload"
+            state.put("media_path", path)
+            state.put("input_kind", "upload")
     except ValueError as e:
         s.upload_error = str(e)
 
@@ -88,8 +94,8 @@ def context(block_filter: Any = None) -> Context | None:
         )
         return None
     if s.model not in names:
-        s.model = default or names[0]
-    side.selectbox("model", names, key="model")
+        state.put("model", default or names[0])
+    side.selectbox("model", names, key="model", on_change=state.keep, args=("model",))
     side.caption(_card_caption(s.model))
     try:
         lm = resources.model(s.model)
@@ -98,8 +104,8 @@ def context(block_filter: Any = None) -> Context | None:
         return None
     kinds = [k for k in session.clips.INPUT_KINDS if k != "synthetic" or lm.task]
     if s.input_kind not in kinds:
-        s.input_kind = kinds[0]
-    kind = side.radio("input", kinds, key="input_kind", horizontal=True)
+        state.put("input_kind", kinds[0])
+    kind = side.radio("input", kinds, key="input_kind", horizontal=True, on_change=state.keep, args=("input_kind",))
     if kind == "upload":
         exts = session.clips.media_extensions()
         side.file_uploader("video or image", type=exts, key="media_upload", on_change=_on_media_upload)
@@ -108,7 +114,11 @@ def context(block_filter: Any = None) -> Context | None:
             return None
         arg = s.media_path
     else:
-        arg = str(side.number_input("clip index", 0, 9999, step=1, key="input_index"))
+        arg = str(
+            side.number_input(
+                "clip index", 0, 9999, step=1, key="input_index", on_change=state.keep, args=("input_index",)
+            )
+        )
     try:
         result = resources.result(s.model, s.model, kind, arg)
     except ValueError as e:
@@ -119,23 +129,25 @@ def context(block_filter: Any = None) -> Context | None:
     if not blocks:
         return Context(lm, result.data, result, "", state.options(), kind, arg)
     if s.block not in blocks:
-        s.block = blocks[0]
-    side.selectbox("block", blocks, key="block")
+        state.put("block", blocks[0])
+    side.selectbox("block", blocks, key="block", on_change=state.keep, args=("block",))
     _view_options(side)
     return Context(lm, result.data, result, s.block, state.options(), kind, arg)
 
 
 def _view_options(side: Any) -> None:
     with side.expander("view options"):
-        st.slider("top-k arrows", 1, 100, key="k")
-        st.selectbox("frames shown", ["all", 2, 3, 4, 6, 8], key="frames")
-        st.selectbox("groups / heads", ["mean", "max"], key="groups")
-        st.selectbox("colormap", ["auto", *session.views.colormaps()], key="colormap")
-        st.radio("color range", ["query", "fixed"], key="norm", horizontal=True)
+        st.slider("top-k arrows", 1, 100, key="k", on_change=state.keep, args=("k",))
+        st.selectbox("frames shown", ["all", 2, 3, 4, 6, 8], key="frames", on_change=state.keep, args=("frames",))
+        st.selectbox("groups / heads", ["mean", "max"], key="groups", on_change=state.keep, args=("groups",))
+        st.selectbox(
+            "colormap", ["auto", *session.views.colormaps()], key="colormap", on_change=state.keep, args=("colormap",)
+        )
+        st.radio("color range", ["query", "fixed"], key="norm", horizontal=True, on_change=state.keep, args=("norm",))
         if st.session_state.norm == "fixed":
-            st.number_input("vmin", key="vmin", format="%.4g")
-            st.number_input("vmax", key="vmax", format="%.4g")
-        st.slider("panel size (px)", 48, 192, step=16, key="panel")
+            st.number_input("vmin", key="vmin", format="%.4g", on_change=state.keep, args=("vmin",))
+            st.number_input("vmax", key="vmax", format="%.4g", on_change=state.keep, args=("vmax",))
+        st.slider("panel size (px)", 48, 192, step=16, key="panel", on_change=state.keep, args=("panel",))
 
 
 def query_view(ctx: Context) -> Any:
@@ -160,6 +172,6 @@ def query_view(ctx: Context) -> Any:
     )
     cols = st.columns([1, 1, 1, 3])
     for col, key, n, name in zip(cols, ("q_t", "q_y", "q_x"), shape, ("frame t", "row y", "column x")):
-        col.number_input(name, 0, n - 1, step=1, key=key)
+        col.number_input(name, 0, n - 1, step=1, key=key, on_change=state.keep, args=(key,))
     cols[3].markdown(f"**query cell** (t,y,x) = `{view.cell}` of `{ctx.block}`  \n{ctx.data.description}")
     return view

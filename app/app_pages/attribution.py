@@ -13,7 +13,9 @@ if ctx is None or not ctx.block:
     st.stop()
 res = ctx.result
 left, right = st.columns(2)
-method = left.selectbox("method", session.attribution.METHODS, key="attr_method")
+method = left.selectbox(
+    "method", session.attribution.METHODS, key="attr_method", on_change=state.keep, args=("attr_method",)
+)
 target = right.selectbox(
     "target class",
     range(len(res.class_names)),

@@ -23,14 +23,23 @@ for name in session.models.model_names():  # the user's models first, then the z
     if (lm.video, lm.frames, lm.size) == shape:
         candidates += [f"{lm.name} :: {b}" for b in lm.blocks]
 candidates = [c for c in candidates if c != f"{ctx.lm.name} :: {ctx.block}"]
-s.compare = [c for c in s.compare if c in candidates] or candidates[:3]
+if s.compare_chosen:  # the user's choice, even an empty one ("Clear all"), minus entries this input cannot take
+    state.put("compare", [c for c in s.compare if c in candidates])
+else:  # the first visit: a few entries to start from
+    state.put("compare", candidates[:3])
+    state.put("compare_chosen", True)
 if not candidates:
     st.info(
         "No other model or block reads this input at the same size yet (the zoo may still be training): "
         "the comparison below has one row."
     )
 st.multiselect(
-    "compare with (same input size as the model in the sidebar)", candidates, key="compare", max_selections=3
+    "compare with (same input size as the model in the sidebar)",
+    candidates,
+    key="compare",
+    on_change=state.keep,
+    args=("compare",),
+    max_selections=3,
 )
 
 

@@ -25,7 +25,12 @@ def panel() -> None:
         st.warning(view.note)
     size = ctx.opts.panel_size
     st.plotly_chart(session.figures.arrows(view, size), key="arrows", theme=None, width="content")
-    if st.toggle("interactive per-frame heatmaps (hover values; the strip above shows the same maps)", key="hover"):
+    if st.toggle(
+        "interactive per-frame heatmaps (hover values; the strip above shows the same maps)",
+        key="hover",
+        on_change=state.keep,
+        args=("hover",),
+    ):
         st.plotly_chart(session.figures.heatmaps(view, size), key="heatmaps", theme=None, width="content")
     left, right = st.columns([3, 2])
     with left:

@@ -36,7 +36,9 @@ def panel() -> None:
     st.code(spec.to_json(), language="json")
     st.code(session.exporting.command_line(ctx.result, "spec.json"), language="bash")
     st.subheader("Files from the batch exporter")
-    formats = st.multiselect("formats", ["png", "mp4", "html", "json"], key="formats")
+    formats = st.multiselect(
+        "formats", ["png", "mp4", "html", "json"], key="formats", on_change=state.keep, args=("formats",)
+    )
     if st.button("Render files", type="primary", disabled=not formats):
         with st.spinner("Rendering with nlviz.export (the same code as the command line)…"):
             paths = session.exporting.export(ctx.result, ctx.block, view.point, ctx.opts, formats, tempfile.mkdtemp())

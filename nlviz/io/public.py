@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import os
 import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from nlviz.io import layouts  # noqa: F401  importing the layout modules registers them in LAYOUTS
+from nlviz.io import (
+    filekind,
+    layouts,  # noqa: F401  importing the layout modules registers them in LAYOUTS
+)
 from nlviz.io.checkpoint import CheckpointError, check_state_dict
 from nlviz.io.convert import strip_prefix
 from nlviz.io.layouts.records import Checkpoint, Converted, Layout
@@ -69,6 +71,12 @@ def _torch_load(path: Path) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def _safetensors_load(path: Path) -> Any:
+    from safetensors.torch import load_file
+
+    return load_file(str(path))
+
+
 def _text(obj: Any) -> str:
     """Config text stored beside the weights (mmengine ``meta.cfg``, mmcv ``meta.config``, SlowFast ``cfg``)."""
     parts = []
@@ -87,16 +95,22 @@ def read(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: file not found")
+    kind = filekind.sniff(path)
+    if kind == "unknown":
+        raise CheckpointError(filekind.not_a_checkpoint(path))
     errors = []
-    readers = [("pytorch", _torch_load)]
-    if not zipfile.is_zipfile(path):  # legacy torch pickles and Caffe2 pickles are both plain pickles
-        readers.insert(0 if path.suffix == ".pkl" else 1, ("caffe2", caffe2.read_blobs))
-    for kind, reader in readers:
+    readers = {"zip": [("pytorch", _torch_load)], "safetensors": [("safetensors", _safetensors_load)]}.get(
+        kind,
+        [("caffe2", caffe2.read_blobs), ("pytorch", _torch_load)],  # a plain pickle: Caffe2 or legacy torch
+    )
+    if kind == "pickle" and path.suffix != ".pkl":
+        readers.reverse()
+    for name, reader in readers:
         try:
             obj = reader(path)
             break
-        except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError, AttributeError) as e:
-            errors.append(f"as {kind}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+        except Exception as e:  # noqa: BLE001 - an untrusted file: every failure becomes a message naming it
+            errors.append(filekind.explain(name, e).replace(f"{path}: ", ""))
     else:
         raise CheckpointError(f"{path}: cannot read as a weights-only checkpoint ({'; '.join(errors)})")
     text, state = _text(obj), obj

@@ -9,35 +9,20 @@ Artifacts go to ``$NLVIZ_ARTIFACTS`` (default: a pytest temporary folder); their
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from support.app import ROOT, random_pth
+from support.browser import CHROMIUM, CHROMIUM_ARGS, open_page, streamlit_app, wait_idle
 from support.checkpoints import tiny_zoo
 from support.markdown import write_section
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = {
     "compare": "Compare —",
     "bat": "BA-Transform —",
@@ -50,57 +35,6 @@ BENCH = ROOT / "bench" / "README.md"
 SECTION = "## App click latency"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def streamlit_app(zoo: Path, log: Path):
-    """``streamlit run app/Home.py`` on a free loopback port with the headless flags; yields its URL."""
-    port = free_port()
-    env = dict(os.environ, NLVIZ_CHECKPOINTS=str(zoo), OMP_NUM_THREADS="1")
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app" / "Home.py"),
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not become healthy; log: {log}\n{log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def choose_zoo(tmp: Path) -> tuple[Path, str]:
     """The shipped checkpoints when one with an operator exists (the app's real default), else a tiny random zoo."""
     from nlviz import session
@@ -110,30 +44,6 @@ def choose_zoo(tmp: Path) -> tuple[Path, str]:
     if cards:
         return zoo_dir(), "shipped checkpoints"
     return tiny_zoo(tmp / "zoo"), "tiny random zoo (no trained checkpoint yet)"
-
-
-def wait_idle(page, timeout: float = 60.0) -> None:
-    """Until the script-running indicator has been gone for a moment."""
-    deadline, quiet = time.monotonic() + timeout, 0
-    while time.monotonic() < deadline and quiet < 3:
-        running = (
-            page.locator("[data-testid='stStatusWidget']").count() + page.locator("[data-testid='stSpinner']").count()
-        )
-        quiet = 0 if running else quiet + 1
-        time.sleep(0.25)
-
-
-def open_page(page, url: str, title: str) -> None:
-    """Go to a page and wait until its header is shown and its script has finished (one reload if it stalls)."""
-    for attempt in range(2):
-        page.goto(url)
-        try:
-            page.get_by_role("heading").filter(has_text=title).first.wait_for(timeout=45_000)
-            break
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError: retry once, then fail with the page's text
-            if attempt:
-                pytest.fail(f"{url}: no heading {title!r}; page text: {page.inner_text('body')[:500]}")
-    wait_idle(page, 120)
 
 
 def write_bench(latencies: list[float], info: dict[str, str], path: Path) -> None:
