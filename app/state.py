@@ -30,15 +30,18 @@ DEFAULTS = {
     "norm": "query",  # "query" or "fixed"
     "vmin": 0.0,
     "vmax": 1.0,
-    "panel": 96,
-    "hover": False,  # Explore: also draw the interactive (plotly) per-frame heatmaps
+    "panel": 160,
+    "hover": False,
+    "min_fraction": 0.05,  # arrows below this share of the strongest are not drawn
+    "values": "weight",  # "weight" or "share" (of the row's |weight|)  # Explore: also draw the interactive (plotly) per-frame heatmaps
     "q_t": 0,
     "q_y": 0,
     "q_x": 0,
     "q_for": None,  # the input the query belongs to (a new input resets the query)
     "strip_seen": None,  # unix_time of the last click handled
     "compare": [],  # extra "model :: block" entries of the Compare page
-    "compare_chosen": False,  # the Compare entries were set (by default once, then by the user)
+    "compare_chosen": False,
+    "compare_scale": "shared by all rows",  # Compare: one color scale, or one per row  # the Compare entries were set (by default once, then by the user)
     "uploaded": {},  # path → file name of uploaded checkpoints
     "ckpt_pending": None,  # [(name, bytes)] of a checkpoint upload not processed yet
     "ckpt_seen": [],  # file ids the checkpoint uploader held at its last change
@@ -63,11 +66,14 @@ WIDGETS = [
     "vmin",
     "vmax",
     "panel",
+    "min_fraction",
+    "values",
     "hover",
     "q_t",
     "q_y",
     "q_x",
     "compare",
+    "compare_scale",
     "attr_method",
     "formats",
 ]
@@ -104,7 +110,14 @@ def options() -> ViewOptions:
     s = st.session_state
     norm = (float(s.vmin), float(s.vmax)) if s.norm == "fixed" and s.vmin < s.vmax else "query"
     return ViewOptions(
-        k=int(s.k), frames=s.frames, groups=s.groups, colormap=s.colormap, normalization=norm, panel_size=int(s.panel)
+        k=int(s.k),
+        frames=s.frames,
+        groups=s.groups,
+        colormap=s.colormap,
+        normalization=norm,
+        panel_size=int(s.panel),
+        min_fraction=float(s.min_fraction),
+        values=s.values,
     )
 
 

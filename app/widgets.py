@@ -25,6 +25,14 @@ class Context:
     arg: str
 
 
+def table(rows: list[dict[str, Any]], **kwargs: Any) -> Any:
+    """``st.dataframe`` of ``rows`` with every float column shown to 3 significant digits (the values stay
+    numbers: sorting and copying keep full precision)."""
+    floats = {k for r in rows for k, v in r.items() if isinstance(v, float)}
+    config = {k: st.column_config.NumberColumn(k, format="%.3g") for k in floats}
+    return st.dataframe(rows, hide_index=True, column_config=config, **kwargs)
+
+
 def _on_ckpt_upload() -> None:
     """The files just added are the checkpoint to load (the uploader keeps earlier files beside them: a bad file
     chosen before must not spoil the next one)."""
@@ -147,7 +155,27 @@ def _view_options(side: Any) -> None:
         if st.session_state.norm == "fixed":
             st.number_input("vmin", key="vmin", format="%.4g", on_change=state.keep, args=("vmin",))
             st.number_input("vmax", key="vmax", format="%.4g", on_change=state.keep, args=("vmax",))
-        st.slider("panel size (px)", 48, 192, step=16, key="panel", on_change=state.keep, args=("panel",))
+        st.slider("frame width (px)", 96, 320, step=16, key="panel", on_change=state.keep, args=("panel",))
+        st.slider(
+            "hide arrows below (share of the strongest)",
+            0.0,
+            0.5,
+            step=0.01,
+            key="min_fraction",
+            on_change=state.keep,
+            args=("min_fraction",),
+            help="Top-k links weaker than this fraction of the strongest one are not drawn (1e-20 weights are not links)",
+        )
+        st.radio(
+            "values",
+            ["weight", "share"],
+            key="values",
+            horizontal=True,
+            on_change=state.keep,
+            args=("values",),
+            help="weight: what the block computes (softmax, ÷N, a signed linear contribution ...); share: each key's "
+            "share of the row's |weight|, a distribution that sums to 1 whatever the kind",
+        )
 
 
 def query_view(ctx: Context) -> Any:

@@ -15,7 +15,7 @@ if ctx is None or not ctx.block:
 with st.spinner("Computing per-block statistics (rows in chunks, up to 512 sampled queries per block)…"):
     rows = session.summary.block_rows(ctx.result, sample=512, k=ctx.opts.k)
     objects = session.summary.object_rows(ctx.result)
-st.dataframe([{k: v for k, v in r.items() if k != "temporal profile"} for r in rows], hide_index=True)
+widgets.table([{k: v for k, v in r.items() if k != "temporal profile"} for r in rows])
 st.caption(
     "Means over the sampled queries: distances in model-input pixels / frames (weighted by each row's "
     "mass, |w|/Σ|w| for unnormalized kinds); normalized entropy 0 = one key, 1 = uniform; query "
@@ -29,13 +29,13 @@ with right:
 point = state.point()
 mine = session.summary.block_rows(ctx.result, k=ctx.opts.k, queries=session.summary.query_cells(ctx.result, point))
 st.subheader(f"The selected query, pixel (t, y, x) = {point}: its cell in every block")
-st.dataframe([{k: v for k, v in r.items() if k != "temporal profile"} for r in mine], hide_index=True, key="query_rows")
+widgets.table([{k: v for k, v in r.items() if k != "temporal profile"} for r in mine], key="query_rows")
 st.caption("The same numbers as the Explore page's per-query statistics (one query row per block, groups averaged).")
 st.subheader("On-object mass (synthetic clips: ground-truth masks)")
 if objects is None:
     st.info("This input has no ground-truth masks: choose a synthetic clip in the sidebar.")
 else:
-    st.dataframe(objects, hide_index=True)
+    widgets.table(objects)
     st.caption(
         "For queries on the cue / target: the share of their attention to other frames that lands on the "
         "object itself and on its partner (cue ↔ target), against a uniform row (chance)."

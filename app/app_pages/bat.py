@@ -31,7 +31,7 @@ def panel() -> None:
     bview, rows = session.views.bat(ctx.result, ctx.block, view.point, ctx.opts)
     st.plotly_chart(session.figures.bat_matrices(bview), key="bat_fig", theme=None, width="content")
     st.subheader("Check per group: the effective map is the outer product of the outlined row and column")
-    st.dataframe(rows, hide_index=True)
+    widgets.table(rows)
 
 
 panel()

@@ -51,13 +51,26 @@ def panel() -> None:
         name, block = item.split(" :: ")
         label = f"{resources.model(name).label} {block}"
         entries.append((label, resources.result(name, ctx.lm.name, ctx.kind, ctx.arg), block))
-    cview, _, rows = session.compare.compare(entries, view.point, ctx.opts)
+    per_row = (
+        st.radio(
+            "color scale",
+            ["shared by all rows", "one per row"],
+            key="compare_scale",
+            horizontal=True,
+            on_change=state.keep,
+            args=("compare_scale",),
+            help="Shared: one scale, rows compare directly. One per row: each row fitted to its own maximum (its label "
+            "says it), so a flat row is not washed out by a sharp one.",
+        )
+        == "one per row"
+    )
+    cview, _, rows = session.compare.compare(entries, view.point, ctx.opts, per_row=per_row)
     st.plotly_chart(
         session.figures.comparison(cview, ctx.opts.panel_size), key="compare_fig", theme=None, width="content"
     )
     if rows:
         st.subheader("Where the variants disagree (each against the first row)")
-        st.dataframe(rows, hide_index=True)
+        widgets.table(rows)
 
 
 panel()

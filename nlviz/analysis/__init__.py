@@ -35,6 +35,7 @@ _EXPORTS = {
     "query_numbers": "summary",
     "query_profile": "summary",
     "STATS": "summary",
+    "TEMPORAL_STATS": "summary",
     "STAT_LABELS": "summary",
     "stat_label": "summary",
     "received_weight": "received",

@@ -28,6 +28,8 @@ from nlviz.analysis.temporal import same_frame_mass, temporal_profile
 from nlviz.ops.base import DEFAULT_MAX_BYTES, Affinity
 
 STATS = ("spatial_distance", "temporal_distance", "entropy", "topk_mass", "same_frame_mass")
+#: the statistics that only mean something when the input has several frames (an image has one)
+TEMPORAL_STATS = ("temporal_distance", "same_frame_mass")
 #: how each statistic is shown (every surface — app, export, report — uses these names and labels)
 STAT_LABELS = {
     "spatial_distance": "mean spatial distance (input px)",

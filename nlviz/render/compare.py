@@ -1,10 +1,15 @@
 """The comparison grid: the same query in several models or blocks, one row each, plus difference rows.
 
 Every entry is a :class:`Scene` of the same clip (same model-input frames); blocks may have different grids, so
-maps are compared per model-input pixel (:func:`pixel_map`). With ``relative=True`` (default) each row is
-divided by its total |weight| first — the share of the row each cell holds — so a softmax row and a dot
-product ÷N row are comparable; the label says so. Difference rows are ``entry_i − entry_0`` on a symmetric
-scale. Columns are the model-input frames shown by the first entry.
+maps are compared per model-input pixel (:func:`pixel_map`). With ``relative=True`` (default) each row is read
+as a distribution — every cell's |weight| divided by the row's total |weight| — so a softmax row and a dot
+product ÷N row are comparable; these shares are ≥ 0 and drawn on a sequential scale from 0 (``relative=False``
+keeps the raw weights: a signed kind then gets a diverging scale centred at 0). Difference rows are
+``entry_i − entry_0`` on a diverging scale centred at 0 and fitted to their own largest |Δ| (not to the
+attention's scale, so small differences stay visible).
+
+``per_row=True`` gives every entry row (and every difference row) its own scale, fitted to its own maximum:
+a sharp row no longer washes out a flat one. Columns are the model-input frames shown by the first entry.
 """
 
 from __future__ import annotations
@@ -17,27 +22,53 @@ import numpy as np
 from nlviz.render import cv_draw, plotly_parts
 from nlviz.render.heatmap import ALPHA, coloraxis, overlay, pixel_map
 from nlviz.render.layout import PanelGrid, compose, display_scale, stack
-from nlviz.render.scale import ColorScale, make_scale
+from nlviz.render.scale import ColorScale, format_value, make_scale
 from nlviz.render.scene import Scene
 from nlviz.render.spacetime import title_band
+
+#: opacity of a difference overlay at the largest |Δ| (it falls with |Δ|, as the attention overlays do)
+DIFF_ALPHA = 0.9
 
 
 @dataclass
 class CompareView:
-    """``maps`` (E, F, H, W) per entry and shown input frame, ``diffs`` (E−1, F, H, W) = entry_i − entry_0."""
+    """``maps`` (E, F, H, W) per entry and shown input frame, ``diffs`` (E−1, F, H, W) = entry_i − entry_0;
+    ``scales`` (E) and ``diff_scales`` (E−1) — all equal unless ``per_row``."""
 
     frames: np.ndarray  # (T_in, H, W, 3)
     input_frames: tuple[int, ...]
     labels: list[str]
     maps: np.ndarray
     diffs: np.ndarray
-    scale: ColorScale
-    diff_scale: ColorScale
+    scales: list[ColorScale]
+    diff_scales: list[ColorScale]
     queries: list[tuple[int, tuple[float, float, float, float]]]  # per entry: (column or -1, input box)
     title: str = ""
+    per_row: bool = False
+
+    @property
+    def scale(self) -> ColorScale:
+        """The entry rows' scale (the first row's, when there is one per row)."""
+        return self.scales[0]
+
+    @property
+    def diff_scale(self) -> ColorScale | None:
+        return self.diff_scales[0] if self.diff_scales else None
+
+    def row_labels(self) -> list[str]:
+        """Entry labels, then "B − A" for the differences; with scales per row, each says its own maximum."""
+        out = list(self.labels) + [f"{lb} − {self.labels[0]}" for lb in self.labels[1:]]
+        if self.per_row:
+            tops = [f"max {format_value(s.vmax)}" for s in self.scales] + [
+                f"max |Δ| {format_value(s.vmax)}" for s in self.diff_scales
+            ]
+            out = [f"{lb} ({top})" for lb, top in zip(out, tops)]
+        return out
 
 
-def compare_view(entries: list[tuple[str, Scene]], *, relative: bool = True, title: str = "") -> CompareView:
+def compare_view(
+    entries: list[tuple[str, Scene]], *, relative: bool = True, per_row: bool = False, title: str = ""
+) -> CompareView:
     """Build the grid from (label, Scene) pairs of one query on one clip (at least one entry)."""
     if not entries:
         raise ValueError("compare_view needs at least one (label, Scene) entry")
@@ -50,82 +81,113 @@ def compare_view(entries: list[tuple[str, Scene]], *, relative: bool = True, tit
     for e, (label, sc) in enumerate(entries):
         if sc.frames.shape != frames.shape:
             raise ValueError(f"entry {label!r}: frames {sc.frames.shape} differ from {frames.shape}; compare one clip")
-        total = np.abs(sc.weights).sum() if relative else 1.0
+        row = np.abs(sc.weights) if relative else sc.weights
+        total = row.sum() if relative else 1.0
         for c, f in enumerate(cols):
             kt = int(sc.geometry.key.cell_at(f, 0, 0)[0][0])
-            maps[e, c] = pixel_map(sc.weights[kt], sc.geometry.key, h, w) / (total or 1.0)
+            maps[e, c] = pixel_map(row[kt], sc.geometry.key, h, w) / (total or 1.0)
         q_frame = sc.input_frames[sc.query_panel]
         queries.append((cols.index(q_frame) if q_frame in cols else -1, sc.query_box))
     diffs = maps[1:] - maps[:1]
     what = "share of the row's total |weight|" if relative else first.scale.label
-    scale = make_scale(maps, what, cmap=first.scale.cmap if not first.scale.signed else "auto")
-    diff_scale = make_scale(diffs, f"difference to {entries[0][0]} ({what})", signed=True)
-    return CompareView(frames, tuple(cols), [lb for lb, _ in entries], maps, diffs, scale, diff_scale, queries, title)
+    cmap = "auto" if relative or first.scale.signed else first.scale.cmap
+    diff_what = f"difference to {entries[0][0]} ({what})"
+    if per_row:
+        scales = [make_scale(m, f"{what}, scale per row", cmap=cmap) for m in maps]
+        diff_scales = [make_scale(d, f"{diff_what}, scale per row", signed=True) for d in diffs]
+    else:
+        scales = [make_scale(maps, what, cmap=cmap)] * len(entries)
+        diff_scales = [make_scale(diffs, diff_what, signed=True)] * len(diffs) if len(diffs) else []
+    return CompareView(
+        frames, tuple(cols), [lb for lb, _ in entries], maps, diffs, scales, diff_scales, queries, title, per_row
+    )
 
 
-def _grid(view: CompareView, panel_size: int) -> PanelGrid:
+def _rows(view: CompareView) -> list[tuple[np.ndarray, ColorScale, float]]:
+    """(maps (F, H, W), scale, opacity) of every grid row: the entries, then the differences."""
+    return [(m, s, ALPHA) for m, s in zip(view.maps, view.scales)] + [
+        (d, s, DIFF_ALPHA) for d, s in zip(view.diffs, view.diff_scales)
+    ]
+
+
+def _grid(view: CompareView, panel_size: int, labels: bool = True) -> PanelGrid:
     _, h, w = view.frames.shape[:3]
     rows = len(view.labels) * 2 - 1
-    left = max(60, min(200, max(cv_draw.text_width(s) for s in view.labels + ["minus"]) + 10))
+    widest = max(cv_draw.text_width(s) for s in view.row_labels())
+    left = max(60, min(220, widest + 10)) if labels else 0
     return PanelGrid(rows, len(view.input_frames), h, w, display_scale(h, w, panel_size), left=left)
 
 
-def _row_labels(view: CompareView) -> list[str]:
-    return view.labels + [f"{lb} minus {view.labels[0]}" for lb in view.labels[1:]]
-
-
-def compare_image(view: CompareView, *, panel_size: int = 128, alpha: float = ALPHA) -> np.ndarray:
-    """Rows: each entry's overlays, then the difference rows; two colorbars (maps, differences)."""
+def compare_image(view: CompareView, *, panel_size: int = 128) -> np.ndarray:
+    """Rows: each entry's overlays, then the difference rows; colorbars for the maps and the differences."""
     grid = _grid(view, panel_size)
     panels, titles = {}, {}
-    e_count = len(view.labels)
     for c, f in enumerate(view.input_frames):
         titles[(0, c)] = f"frame {f}"
-        for e in range(e_count):
-            panels[(e, c)] = overlay(view.frames[f], view.maps[e, c], view.scale, alpha)
-        for d in range(e_count - 1):
-            panels[(e_count + d, c)] = overlay(view.frames[f], view.diffs[d, c], view.diff_scale, 0.85)
-    canvas = compose(grid, panels, titles, _row_labels(view))
+        for r, (data, scale, alpha) in enumerate(_rows(view)):
+            panels[(r, c)] = overlay(view.frames[f], data[c], scale, alpha)
+    canvas = compose(grid, panels, titles, view.row_labels())
     for e, (col, box) in enumerate(view.queries):
         if col >= 0:
             y0, x0, y1, x1 = grid.box_to_canvas(e, col, box)
             cy, cx = (y0 + y1) / 2 - 0.5, (x0 + x1) / 2 - 0.5
             cv_draw.query_marker(canvas, (cy, cx), (y0, x0, y1, x1))
     w = canvas.shape[1]
-    bars = [cv_draw.colorbar(w, view.scale)] + ([cv_draw.colorbar(w, view.diff_scale)] if e_count > 1 else [])
+    bars = [cv_draw.colorbar(w, s) for s in dict.fromkeys([*view.scales, *view.diff_scales])]
     return stack([title_band(view.title or "comparison", w), canvas, *bars])
 
 
-def compare_figure(view: CompareView, *, panel_size: int = 128, alpha: float = ALPHA) -> Any:
-    """The same grid in plotly: the frames once per row, pixel-resolution heatmaps on two color axes."""
+def compare_figure(view: CompareView, *, panel_size: int = 128) -> Any:
+    """The same grid in plotly: the frames once per row, pixel-resolution heatmaps, row labels and frame titles
+    as text in the page font. One colorbar for the maps and one for the differences; with scales per row, rows
+    are drawn as fractions of their own maximum (each row's label says that maximum)."""
     go = plotly_parts.go()
-    grid = _grid(view, panel_size)
+    grid = _grid(view, panel_size, labels=False)
     e_count = len(view.labels)
+    left = 230
+    grid = PanelGrid(grid.rows, grid.cols, grid.height, grid.width, grid.scale, left=left)
     panels = {(r, c): view.frames[f] for r in range(grid.rows) for c, f in enumerate(view.input_frames)}
-    titles = {(0, c): f"frame {f}" for c, f in enumerate(view.input_frames)}
-    canvas = compose(grid, panels, titles, _row_labels(view))
-    fig = plotly_parts.new_figure(canvas, view.title or "comparison", extra_width=220)
+    canvas = compose(grid, panels)
+    fig = plotly_parts.new_figure(canvas, view.title or "comparison", extra_width=260)
     s = grid.scale
-    for r in range(grid.rows):
-        data, axis, a = (
-            (view.maps[r], "coloraxis", alpha) if r < e_count else (view.diffs[r - e_count], "coloraxis2", 0.85)
-        )
+    labels = view.row_labels()
+    for r, (data, scale, alpha) in enumerate(_rows(view)):
+        diff = r >= e_count
+        axis = "coloraxis2" if diff else "coloraxis"
+        z = data / scale.vmax if view.per_row else data
         for c in range(len(view.input_frames)):
             y0, x0 = grid.to_canvas(r, c, 0, 0)
             fig.add_trace(
                 go.Heatmap(
-                    z=data[c],
+                    z=z[c],
                     x0=float(x0),
                     dx=s,
                     y0=float(y0),
                     dy=s,
                     coloraxis=axis,
-                    opacity=a,
+                    opacity=alpha,
                     zsmooth=False,
-                    name=_row_labels(view)[r],
-                    hovertemplate="%{z:.4g}<extra></extra>",
+                    name=labels[r],
+                    customdata=data[c],
+                    hovertemplate=f"{labels[r]}<br>%{{customdata:.3g}}<extra></extra>",
                 )
             )
+        oy, _ = grid.origin(r, 0)
+        fig.add_annotation(
+            x=left - 8,
+            y=oy + grid.panel_size[0] / 2,
+            text=_wrap(labels[r]),
+            showarrow=False,
+            xanchor="right",
+            yanchor="middle",
+            align="right",
+            font=dict(size=12),
+        )
+    for c, f in enumerate(view.input_frames):
+        oy, ox = grid.origin(0, c)
+        fig.add_annotation(
+            x=ox, y=oy - 4, text=f"frame {f}", showarrow=False, xanchor="left", yanchor="bottom", font=dict(size=12)
+        )
     for e, (col, box) in enumerate(view.queries):
         if col >= 0:
             y0, x0, y1, x1 = grid.box_to_canvas(e, col, box)
@@ -134,7 +196,32 @@ def compare_figure(view: CompareView, *, panel_size: int = 128, alpha: float = A
             ):
                 tr.showlegend = False
                 fig.add_trace(tr)
-    ax2 = coloraxis(view.diff_scale)
-    ax2["colorbar"] |= dict(x=1.22)  # right of the first colorbar's title, not over it
-    fig.update_layout(coloraxis=coloraxis(view.scale), coloraxis2=ax2)
+    fig.update_layout(coloraxis=_axis(view.scale, view.per_row))
+    if view.diff_scales:
+        ax2 = _axis(view.diff_scale, view.per_row)
+        ax2["colorbar"] |= dict(x=1.16)  # right of the first colorbar and its title, not over it
+        fig.update_layout(coloraxis2=ax2)
     return fig
+
+
+def _axis(scale: ColorScale, per_row: bool) -> dict:
+    """A coloraxis for ``scale``; with scales per row, the fraction of each row's maximum (0…1 or −1…1)."""
+    if not per_row:
+        return coloraxis(scale)
+    lo = -1.0 if scale.signed else 0.0
+    unit = ColorScale(
+        lo, 1.0, scale.cmap, scale.label.replace(", scale per row", "") + " ÷ the row's max", scale.signed
+    )
+    return coloraxis(unit)
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    """Break a label into lines of about ``width`` characters for a plotly annotation."""
+    words, lines, cur = text.split(), [], ""
+    for word in words:
+        if cur and len(cur) + 1 + len(word) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}".strip()
+    return "<br>".join([*lines, cur])

@@ -19,7 +19,9 @@ _LABELS = {
     "bilinear": "bilinear weight P·Q (rows sum to 1)",
     "dot_product": "dot product ÷N (not normalized)",
     "concatenation": "ReLU(concat) ÷N (not normalized)",
-    "linear_contribution": "linear contribution (signed)",
+    "linear_contribution": "linear contribution to y (signed, units of y)",
+    "share": "share of the row's |weight| (sums to 1)",
+    "materialized": "weights the module built (as recorded)",
     "jacobian": "Jacobian influence, captum (signed)",
 }
 _ASCII = {"÷": "/", "·": "*", "—": "-", "–": "-", "×": "x", "≥": ">=", "≤": "<=", "∈": "in", "²": "^2", "‖": "|"}

@@ -58,10 +58,11 @@ def divergence_rows(views: list[tuple[str, QueryView]], k: int) -> list[dict[str
 
 
 def compare(
-    entries: list[tuple[str, Result, str]], point: Any, opts: ViewOptions | None = None
+    entries: list[tuple[str, Result, str]], point: Any, opts: ViewOptions | None = None, *, per_row: bool = False
 ) -> tuple[Any, list[tuple[str, QueryView]], list[dict[str, Any]]]:
     """(CompareView, per-entry QueryViews, divergence rows) of model-input ``point`` in each (label, result,
-    block) entry. Every entry must read the clip at the same model-input shape."""
+    block) entry. Every entry must read the clip at the same model-input shape. ``per_row``: every row on its
+    own scale (:func:`nlviz.render.compare.compare_view`)."""
     from nlviz.render import compare_view
 
     opts = opts or ViewOptions()
@@ -82,5 +83,5 @@ def compare(
     point = clamp_point(entries[0][1].data, point)
     views = [(label, explore(result, block, point, opts)) for label, result, block in entries]
     title = "query at (t,y,x)=({},{},{}) in {} models/blocks".format(*point, len(views))
-    view = compare_view([(label, v.scene) for label, v in views], title=title)
+    view = compare_view([(label, v.scene) for label, v in views], title=title, per_row=per_row)
     return view, views, divergence_rows(views, opts.k) if len(views) > 1 else []

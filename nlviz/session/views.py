@@ -27,7 +27,9 @@ class ViewOptions:
     """How a query is shown (the ViewSpec fields of the same names).
 
     ``frames``: key-grid frames shown ("all", a count N, or a list); ``groups``: "mean", "max" or one group
-    index; ``normalization``: "query" (the row's own color range) or a fixed (vmin, vmax).
+    index; ``normalization``: "query" (the row's own color range) or a fixed (vmin, vmax); ``min_fraction``:
+    arrows below this fraction of the strongest one are not drawn; ``values``: "weight" (what the block computes)
+    or "share" (each key's share of the row's |weight|: the unit of linear contributions made comparable).
     """
 
     k: int = 20
@@ -35,7 +37,9 @@ class ViewOptions:
     groups: Any = "mean"
     colormap: str = "auto"
     normalization: Any = "query"
-    panel_size: int = 112
+    panel_size: int = 160
+    min_fraction: float = 0.05
+    values: str = "weight"
 
 
 def stat_group(opts: ViewOptions) -> int | None:
@@ -61,6 +65,7 @@ class QueryView:
     query_key_frame: int
     note: str | None = None  # shown above the figures, e.g. why there is nothing to draw
     numbers: dict[str, float] | None = None
+    temporal: bool = True  # the input has several frames (an image has no temporal profile or distance)
 
 
 def scene_of(result: Result, aff: Any, opts: ViewOptions, title: str) -> Any:
@@ -68,6 +73,8 @@ def scene_of(result: Result, aff: Any, opts: ViewOptions, title: str) -> Any:
     from nlviz.render import make_scene
 
     fixed = tuple(opts.normalization) if isinstance(opts.normalization, (list, tuple)) else None
+    if opts.values == "share":
+        aff = as_shares(aff)
     return make_scene(
         result.data.clip.frames,
         aff,
@@ -78,7 +85,19 @@ def scene_of(result: Result, aff: Any, opts: ViewOptions, title: str) -> Any:
         cmap=opts.colormap,
         fixed=fixed,
         title=title,
+        min_fraction=opts.min_fraction,
     )
+
+
+def as_shares(aff: Any) -> Any:
+    """``aff`` with every row replaced by each key's share of the row's |weight| (:func:`nlviz.analysis.grid_mass`;
+    kind ``share``): signed linear contributions become a distribution that sums to 1."""
+    from dataclasses import replace
+
+    from nlviz.analysis import grid_mass
+
+    shares = grid_mass(aff).nan_to_num(0.0).to(aff.weights.dtype)
+    return replace(aff, weights=shares, kind="share", normalized=True)
 
 
 def topk_rows(scene: Any) -> list[dict[str, Any]]:
@@ -107,7 +126,7 @@ def labelled(numbers: dict[str, float], k: int) -> dict[str, float]:
 
 def explore(result: Result, block: str, point: Any, opts: ViewOptions | None = None) -> QueryView:
     """Everything the Explore page shows for ``point`` (t, y, x) in model-input pixels on ``block``."""
-    from nlviz.analysis import query_numbers, query_profile
+    from nlviz.analysis import TEMPORAL_STATS, query_numbers, query_profile
 
     opts = opts or ViewOptions()
     point = clamp_point(result.data, point)
@@ -120,6 +139,8 @@ def explore(result: Result, block: str, point: Any, opts: ViewOptions | None = N
     prof = query_profile(aff, 0, group=group).numpy()  # (Tk,)
     qk = scene.key_frames[scene.query_panel]
     k = min(opts.k, aff.rows().shape[-1])
+    temporal = result.data.shape[0] > 1
+    shown = {n: v for n, v in numbers.items() if temporal or n not in TEMPORAL_STATS}
     return QueryView(
         block,
         point,
@@ -127,11 +148,12 @@ def explore(result: Result, block: str, point: Any, opts: ViewOptions | None = N
         aff,
         scene,
         topk_rows(scene),
-        labelled(numbers, k),
-        {f"query {cell}": prof},
+        labelled(shown, k),
+        {f"query {cell}": prof} if temporal else {},
         int(qk),
         zero_row_note(aff),
         numbers,
+        temporal,
     )
 
 

@@ -90,7 +90,7 @@ def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):
     result = session.results.run(lm, session.clips.synthetic(lm, 0))
     block = result.blocks[0]
     t_in, h, w = result.data.shape
-    grid = session.strip.strip_layout(result.data.shape, panel_size=96)
+    grid = session.strip.strip_layout(result.data.shape, panel_size=160)
     points = [
         (t_in - 1, h // 4, w // 4),
         (t_in // 2, h - 3, 2),

@@ -37,7 +37,7 @@ def test_home_opens_on_explore_with_a_clip_loaded(zoo):
 
 
 def test_explore_click_and_numeric_query(zoo):
-    at = page("explore", model="tiny_nl_embedded")
+    at = page("explore", model="tiny_nl_embedded", min_fraction=0.0)  # every top-k link, as topk() gives
     _, clip, rec, _ = direct("tiny_nl_embedded", 0)
     cue = next(
         o
@@ -49,7 +49,7 @@ def test_explore_click_and_numeric_query(zoo):
         *cue.centers[0],
     )
     # a click on the strip: frame 3, pixel (21, 6), shown at half size
-    grid = session.strip.strip_layout((4, 32, 32), panel_size=96)
+    grid = session.strip.strip_layout((4, 32, 32), panel_size=160)
     x, y = session.strip.point_on_strip(grid, (3, 21, 6))
     h, w = grid.size
     at.session_state["strip_click"] = {
@@ -78,7 +78,7 @@ def test_explore_click_and_numeric_query(zoo):
 
 def test_explore_image_model(zoo):
     """An image model: a one-frame clip of the image task; the same click → numbers path."""
-    at = page("explore", model="tiny_im_nl")
+    at = page("explore", model="tiny_im_nl", min_fraction=0.0)
     at.session_state["q_y"], at.session_state["q_x"] = 30, 13
     at.run()
     assert at.session_state["q_t"] == 0 and [n.proto.max for n in at.number_input if n.key == "q_t"] == [0]

@@ -44,8 +44,8 @@ def test_explore_topk_and_stats_equal_direct_affinity(zoo):
 
 
 def test_strip_click_maps_back_to_the_pixel():
-    grid = session.strip.strip_layout((8, 32, 32), panel_size=96)
-    assert (grid.rows, grid.cols, grid.scale) == (1, 8, 3)
+    grid = session.strip.strip_layout((8, 32, 32), panel_size=160)
+    assert (grid.rows, grid.cols, grid.scale) == (1, 8, 5)
     for point in [(0, 0, 0), (5, 20, 8), (7, 31, 31)]:
         x, y = session.strip.point_on_strip(grid, point)
         h, w = grid.size
@@ -172,7 +172,12 @@ def test_every_operator_family_goes_through_the_views(zoo, tmp_path, name, monke
     r, r_ref = session.results.run(lm, data), session.results.run(ref, data)
     block = r.blocks[0]
     view = session.views.explore(r, block, (2, 9, 21))
-    assert view.cell == (2, 2, 5) and len(view.topk) == 20
+    every = session.views.explore(r, block, (2, 9, 21), session.ViewOptions(min_fraction=0.0))
+    assert view.cell == (2, 2, 5) and len(every.topk) == 20  # all 20 links without the cut-off
+    top = abs(every.topk[0]["weight"])
+    assert [row["weight"] for row in view.topk] == [
+        row["weight"] for row in every.topk if abs(row["weight"]) >= 0.05 * top
+    ]  # the default leaves out links below 5 % of the strongest
     assert float(mass_on(view.aff, (4, 8, 8)).sum()) == pytest.approx(1.0, abs=1e-9)
     _, _, rows = session.compare.compare([("ref", r_ref, "layer3.nl0"), (name, r, block)], (2, 9, 21))
     assert 0 <= rows[0]["JS divergence"] <= 1

@@ -91,3 +91,40 @@ def test_block_stats_bars_have_heights_proportional_to_values():
     bars = [t for t in fig.data if t.type == "bar"]
     assert [list(b.x) for b in bars] == [["layer2", "layer3"], ["layer2"]]
     assert list(bars[0].y) == [1.0, 2.0]
+
+
+def test_a_signed_entry_is_compared_by_its_share_of_abs_weight_on_a_sequential_scale():
+    frames = np.zeros((T, H, W, 3), np.uint8)
+    a = torch.zeros(1, 1, 1, T, 4, 4)
+    a[0, 0, 0, 0, 0, 0] = 1.0
+    b = torch.zeros(1, 1, 1, T, 4, 4)
+    b[0, 0, 0, 1, 2, 2], b[0, 0, 0, 1, 3, 3] = -3.0, 1.0  # a signed linear contribution
+    sa = make_scene(frames, aff_of(a, (T, 4, 4)), 0)
+    sb = make_scene(frames, aff_of(b, (T, 4, 4), "linear_contribution"), 0)
+    view = compare_view([("A", sa), ("B", sb)])
+    assert view.maps.min() == 0 and not view.scale.signed and view.scale.vmin == 0.0  # not a ±max scale
+    assert view.maps[1].max() == pytest.approx(0.75)  # |−3| of 4
+    assert view.diff_scale.signed and view.diff_scale.vmax == pytest.approx(1.0)  # fitted to max |Δ|, not to 0.75
+    fig = compare_figure(view, panel_size=32)
+    texts = [a.text for a in fig.layout.annotations]
+    assert "A" in texts and "B − A" in texts and "frame 0" in texts  # row labels and titles as page-font text
+    assert fig.layout.coloraxis.cmin == 0.0
+
+
+def test_scales_per_row_fit_each_row_and_say_its_maximum():
+    frames = np.zeros((T, H, W, 3), np.uint8)
+    sharp = torch.zeros(1, 1, 1, T, 4, 4)
+    sharp[0, 0, 0, 0, 1, 1] = 1.0
+    flat = torch.full((1, 1, 1, T, 4, 4), 1 / 32)
+    entries = [
+        ("sharp", make_scene(frames, aff_of(sharp, (T, 4, 4)), 0)),
+        ("flat", make_scene(frames, aff_of(flat, (T, 4, 4)), 0)),
+    ]
+    shared, per_row = compare_view(entries), compare_view(entries, per_row=True)
+    assert shared.scales[0] is shared.scales[1] and shared.scale.vmax == 1.0
+    assert per_row.scales[0].vmax == pytest.approx(1.0) and per_row.scales[1].vmax == pytest.approx(1 / 32)
+    assert per_row.row_labels()[1] == "flat (max 0.0312)"
+    fig = compare_figure(per_row, panel_size=32)
+    flat_z = [t.z for t in fig.data if t.type == "heatmap" and t.name.startswith("flat (")]
+    assert np.allclose(np.asarray(flat_z[0]), 1.0)  # drawn as fractions of its own maximum
+    assert fig.layout.coloraxis.cmax == 1.0 and "row's max" in fig.layout.coloraxis.colorbar.title.text

@@ -14,7 +14,7 @@ from nlviz.render.scale import ColorScale, ascii_text, make_scale, weight_label
     [
         ("softmax", True, "softmax weight (rows sum to 1)"),
         ("dot_product", False, "dot product ÷N (not normalized)"),
-        ("linear_contribution", False, "linear contribution (signed)"),
+        ("linear_contribution", False, "linear contribution to y (signed, units of y)"),
         ("bilinear", True, "bilinear weight P·Q (rows sum to 1)"),
         ("something_new", False, "something_new weight (not normalized)"),
     ],

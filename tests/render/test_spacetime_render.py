@@ -119,7 +119,7 @@ def test_signed_weights_rank_by_magnitude_on_a_symmetric_scale(frames):
     np.testing.assert_array_equal(sc.top_cells, [[0, 0, 0], [1, 2, 2]])
     np.testing.assert_allclose(sc.top_weights, [-0.9, 0.5])
     assert (sc.scale.vmin, sc.scale.vmax) == pytest.approx((-0.9, 0.9)) and sc.scale.cmap == "rdbu" and sc.scale.signed
-    assert sc.scale.label == "linear contribution (signed)"
+    assert sc.scale.label == "linear contribution to y (signed, units of y)"
     arrows = arrow_set(sc, PanelGrid(1, 4, H, W, 2))
     assert arrows.strength[arrows.level[0]] == arrows.strength[arrows.level].max()  # |−0.9| is the strongest
 
