@@ -80,7 +80,7 @@ METRICS: dict[str, Metric] = {
         bounds=None,
     ),
     "cosine_context": Metric(
-        "cos dist (output − input)",
+        "cos dist (out − in)",
         "the same distance between output − input (a residual block's added term: GCNet's output before fusion)",
         bounds=None,
     ),

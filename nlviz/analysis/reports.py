@@ -82,12 +82,12 @@ class ReportItem:
 def _class_folders(path: Path) -> list[Path]:
     """The class sub-folders of a class-per-folder dataset, or [] when ``path`` is not one (it holds media files of
     its own, or its sub-folders hold only image frames — a folder of frames is one clip)."""
-    from nlviz.run.sources import _media
+    from nlviz.run.sources import is_media
 
-    if not path.is_dir() or any(_media(p) for p in path.iterdir()):
+    if not path.is_dir() or any(is_media(p) for p in path.iterdir()):
         return []
     subs = sorted((d for d in path.iterdir() if d.is_dir() and not d.name.startswith(".")), key=lambda d: d.name)
-    return [d for d in subs if any(_media(p) or p.is_dir() for p in d.iterdir())]
+    return [d for d in subs if any(is_media(p) or p.is_dir() for p in d.iterdir())]
 
 
 def report_items(inputs: Iterable[str]) -> list[ReportItem]:
@@ -98,7 +98,7 @@ def report_items(inputs: Iterable[str]) -> list[ReportItem]:
     """
     from nlviz.data.files import natural_key
     from nlviz.run.loaded import safe_name
-    from nlviz.run.sources import _media, expand_inputs
+    from nlviz.run.sources import expand_inputs, is_media
 
     raw = [str(s) for s in inputs]
     if not raw:
@@ -109,7 +109,7 @@ def report_items(inputs: Iterable[str]) -> list[ReportItem]:
         if classes:
             for label, d in enumerate(classes):
                 found = sorted(
-                    (p for p in d.iterdir() if not p.name.startswith(".") and (_media(p) or p.is_dir())),
+                    (p for p in d.iterdir() if not p.name.startswith(".") and (is_media(p) or p.is_dir())),
                     key=lambda p: natural_key(p.name),
                 )
                 entries += [(str(p) if p.is_file() else f"frames:{p}", d.name, label) for p in found]

@@ -28,14 +28,12 @@ from nlviz.analysis.reports import Report, report, report_from_dict
 from nlviz.export.files import clean_temps, json_text, write_bytes, write_text
 
 STATE = ".nlviz-report"
-#: the markdown/HTML tables: (title, metric names)
+#: the markdown/HTML tables: (title, metric names); model metrics get one row per model, block metrics one per block
 SECTIONS = (
-    (
-        "Accuracy and query-independence (GCNet, Table 1)",
-        ("top1", "margin", "cosine_attention", "cosine_input", "cosine_output", "cosine_context"),
-    ),
-    ("Where the attention goes", ("js_spread", "entropy", "topk_mass")),
-    ("How far it reaches", ("spatial_distance", "temporal_distance", "other_frame_mass")),
+    ("Accuracy", ("top1", "margin")),
+    ("Query-independence (GCNet, Table 1)", ("cosine_attention", "cosine_input", "cosine_output", "cosine_context")),
+    ("Concentration", ("js_spread", "entropy", "topk_mass")),
+    ("Reach", ("spatial_distance", "temporal_distance", "other_frame_mass")),
     (
         "On the object (synthetic masks: queries on the target, mass on the cue)",
         ("partner_mass", "partner_chance", "partner_lift"),
@@ -127,7 +125,7 @@ def _md(s: str) -> str:
     return s.replace("|", "\\|")
 
 
-def _summary_lines(rep: Report) -> list[str]:
+def summary_lines(rep: Report) -> list[str]:
     c = rep.config
     done = len(rep.clips)
     total = len(rep.items)
@@ -140,38 +138,58 @@ def _summary_lines(rep: Report) -> list[str]:
     ]
 
 
+def table(rep: Report, names: tuple[str, ...]) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of one table, each metric's mean and interval as text: model metrics one row per model
+    (model, task, clips), block metrics one row per model × block (model, block, kind; baselines left out)."""
+    labels = [metric_label(n, rep.config.k) for n in names]
+    rows = []
+    if all(n in MODEL_METRICS for n in names):
+        tasks = {m["label"]: m["task"] or "—" for m in rep.models}
+        seen = set()
+        for row in rep.rows:
+            if row["model"] not in seen:
+                seen.add(row["model"])
+                vals = [row["model"], tasks[row["model"]], str(row["clips"])]
+                rows.append(vals + [cell(row["metrics"][n]) for n in names])
+        return ["model", "task", "clips", *labels], rows
+    for row in rep.rows:
+        if row["block"] is not None:
+            rows.append([row["model"], row["block"], row["kind"]] + [cell(row["metrics"][n]) for n in names])
+    return ["model", "block", "kind", *labels], rows
+
+
 def report_markdown(rep: Report) -> str:
     """The tables of :data:`SECTIONS`, the metrics explained, how intervals are computed, and any errors."""
-    rows = rep.rows
-    out = ["# nlviz report", "", *_summary_lines(rep), ""]
+    out = ["# nlviz report", "", *summary_lines(rep), ""]
     for title, names in SECTIONS:
-        out += [f"## {title}", ""]
-        head = ["model", "block", "kind", "clips"] + [metric_label(n, rep.config.k) for n in names]
-        out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for row in rows:
-            if row["block"] is None and not any(n in MODEL_METRICS for n in names):
-                continue
-            vals = [row["model"], row["block"] or "—", row["kind"] or "—", str(row["clips"])]
-            vals += [cell(row["metrics"][n]) if n in row["metrics"] else "n/a" for n in names]
-            out.append("| " + " | ".join(_md(v) for v in vals) + " |")
+        head, rows = table(rep, names)
+        out += [f"## {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(_md(v) for v in vals) + " |" for vals in rows]
         out.append("")
     out += ["## Metrics", ""]
     out += [f"- **{metric_label(n, rep.config.k)}** (`{n}`): {m.help}." for n, m in METRICS.items()]
     out += ["", "## Intervals and conventions", ""]
-    out += [CI_TEXT.format(resamples=rep.config.resamples, seed=rep.config.seed), "", SIGNED_TEXT, ""]
-    kinds = sorted({b["kind"] for m in rep.models for b in m["blocks"] if not b["normalized"]})
-    if kinds:
-        out += [f"Kinds read as |w| shares in this report: {', '.join(kinds)}.", ""]
+    for paragraph in notes(rep):
+        out += [paragraph, ""]
     if rep.errors:
         out += ["## Errors", ""] + [f"- {_md(e['model'])} on {_md(e['input'])}: {_md(e['error'])}" for e in rep.errors]
         out.append("")
     return "\n".join(out)
 
 
+def notes(rep: Report) -> list[str]:
+    """How the intervals are computed and how signed rows are read (paragraphs)."""
+    out = [CI_TEXT.format(resamples=rep.config.resamples, seed=rep.config.seed), SIGNED_TEXT]
+    kinds = sorted({b["kind"] for m in rep.models for b in m["blocks"] if not b["normalized"]})
+    if kinds:
+        out.append(f"Kinds read as |w| shares in this report: {', '.join(kinds)}.")
+    return out
+
+
 def chart(rep: Report, name: str) -> Any:
     """The :class:`nlviz.render.interval_chart.IntervalChart` of one metric: a bar per model (model metrics) or
     per model × block, colored by model."""
-    from nlviz.render.interval_chart import IntervalRow, layout
+    from nlviz.render.interval_chart import IntervalRow, interval_layout
 
     groups = {m["label"]: i for i, m in enumerate(rep.models)}
     bars = []
@@ -185,7 +203,7 @@ def chart(rep: Report, name: str) -> Any:
         bars.append(IntervalRow(label, groups[row["model"]], iv.mean, iv.lo, iv.hi, iv.n))
     m = METRICS[name]
     title = f"{metric_label(name, rep.config.k)}: mean over clips, 95 % interval"
-    return layout(bars, title=title, note=m.help, bounds=m.bounds)
+    return interval_layout(bars, title=title, note=m.help, bounds=m.bounds)
 
 
 def report_html(rep: Report) -> str:
@@ -201,23 +219,15 @@ def report_html(rep: Report) -> str:
         "white-space:nowrap}svg{display:block;margin:6px 0 14px}</style>",
         "</head><body>",
         "<h1 style='font-size:20px'>nlviz report</h1>",
-        *(f"<p>{e(s)}</p>" for s in _summary_lines(rep)),
-        f"<p>{e(CI_TEXT.format(resamples=rep.config.resamples, seed=rep.config.seed))}</p>",
-        f"<p>{e(SIGNED_TEXT)}</p>",
+        *(f"<p>{e(s)}</p>" for s in [*summary_lines(rep), *notes(rep)]),
     ]
-    rows = rep.rows
     for title, names in SECTIONS:
         parts.append(f"<h2>{e(title)}</h2>")
         for n in names:
             parts.append(interval_svg(chart(rep, n)))
-        head = ["model", "block", "kind", "clips"] + [metric_label(n, rep.config.k) for n in names]
+        head, rows = table(rep, names)
         parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>")
-        for row in rows:
-            if row["block"] is None and not any(n in MODEL_METRICS for n in names):
-                continue
-            vals = [row["model"], row["block"] or "—", row["kind"] or "—", str(row["clips"])]
-            vals += [cell(row["metrics"][n]) if n in row["metrics"] else "n/a" for n in names]
-            parts.append("<tr>" + "".join(f"<td>{e(v)}</td>" for v in vals) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{e(v)}</td>" for v in vals) + "</tr>" for vals in rows]
         parts.append("</table>")
     if rep.errors:
         parts.append("<h2>Errors</h2><ul>")

@@ -25,7 +25,7 @@ from nlviz.train.zoo import TABLE_BEGIN, TABLE_END
 COLUMNS = (
     "model",
     "block",
-    "rows",
+    "rows (kind)",
     "top-1 [95 % CI]",
     "vs baseline",
     "margin",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -90,7 +91,7 @@ def nice_ticks(vmin: float, vmax: float, target: int = 5) -> list[float]:
     return [float(round(first + i * step, 12)) for i in range(int((vmax - first) / step + 1e-9) + 1)]
 
 
-def layout(
+def interval_layout(
     rows: list[IntervalRow],
     *,
     title: str,
@@ -209,3 +210,43 @@ def interval_svg(chart: IntervalChart) -> str:
         out.append("</g>")
     out.append("</svg>")
     return "".join(out)
+
+
+def interval_figure(chart: IntervalChart) -> Any:
+    """The chart as a plotly figure: the same rows top to bottom, bars colored by group, 95 % error bars, the
+    value text in the hover."""
+    from nlviz.render import plotly_parts
+
+    go = plotly_parts.go()
+    rows = list(chart.rows)
+    ok = [math.isfinite(r.mean) for r in rows]
+    fig = go.Figure(
+        go.Bar(
+            y=[r.label for r in rows],
+            x=[r.mean if f else None for r, f in zip(rows, ok)],
+            orientation="h",
+            marker_color=[_rgb(PALETTE[r.group % len(PALETTE)]) for r in rows],
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[r.hi - r.mean if f else None for r, f in zip(rows, ok)],
+                arrayminus=[r.mean - r.lo if f else None for r, f in zip(rows, ok)],
+                color=_rgb(INK),
+                thickness=1.2,
+                width=4,
+            ),
+            text=[value_text(r) for r in rows],
+            textposition="none",
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=dict(text=chart.title, font=dict(size=14)),
+        plot_bgcolor="white",
+        height=90 + 28 * len(rows),
+        margin=dict(l=10, r=20, t=50, b=30),
+        showlegend=False,
+    )
+    fig.update_xaxes(range=[chart.vmin, chart.vmax], showline=True, linecolor="black", gridcolor="rgb(230,230,230)")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return fig

@@ -22,7 +22,8 @@ class Item:
     source: str
 
 
-def _media(p: Path) -> bool:
+def is_media(p: Path) -> bool:
+    """A video or image file (not hidden) that a folder input expands to."""
     from nlviz.data import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
     return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in VIDEO_EXTENSIONS + IMAGE_EXTENSIONS
@@ -48,7 +49,7 @@ def expand_inputs(inputs: list[str]) -> list[Item]:
                 raise ValueError(f"input {s!r}: the pattern matches no file")
             sources += found
         elif Path(s).is_dir():
-            found = sorted((p for p in Path(s).iterdir() if _media(p)), key=lambda p: natural_key(p.name))
+            found = sorted((p for p in Path(s).iterdir() if is_media(p)), key=lambda p: natural_key(p.name))
             if not found:
                 raise ValueError(
                     f"input {s!r}: the folder holds no video or image files (for a folder of frames write frames:{s})"

@@ -59,7 +59,8 @@ def test_a_run_writes_every_format_and_twice_gives_the_same_bytes(models, full, 
     assert rows[("tiny_baseline", None)]["metrics"]["top1"]["n"] == CLIPS
     assert rows[("tiny_bat3d", "layer3.nl0")]["kind"] == "bilinear"
     md = files["report.md"].decode()
-    assert "| tiny_nl_embedded | layer3.nl0 | softmax | 4 |" in md and "Wilson" in md
+    assert "| tiny_baseline | spacetime | 4 |" in md and "| tiny_bat3d | layer3.nl0 | bilinear |" in md
+    assert "Wilson" in md and "## Query-independence (GCNet, Table 1)" in md
     again = tmp_path / "again"
     assert _run(models, again) == 0
     assert _files(again) == files  # byte for byte, clip state included: no timestamps, no paths of OUT
