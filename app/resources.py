@@ -27,3 +27,9 @@ def result(model_name: str, clip_model: str, kind: str, arg: str):
 def load_upload(files: list[tuple[str, bytes]]):
     """Save and load uploaded checkpoint files through the cached loader (UploadError on any problem)."""
     return session.models.load_upload(files, loader=model)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def dataset_report(model_names: tuple[str, ...], clips: int):
+    """nlviz report of these models over synthetic clips 0 … clips − 1 (nlviz.session.summary.dataset_report)."""
+    return session.summary.dataset_report([model(n) for n in model_names], clips=clips)
