@@ -82,8 +82,10 @@ def brute_force(lm, block, index, cells, k=20):
     dist = np.linalg.norm(qc[:, None, 1:] - kc[None, :, 1:], axis=-1)  # (K, Nk) pixels
     out["spatial_distance"] = np.mean((m * dist).sum(-1))
     out["temporal_distance"] = np.mean((m * np.abs(qc[:, None, 0] - kc[None, :, 0])).sum(-1))
-    own = key_frame[None, :] == cells[:, 0].numpy()[:, None]  # (K, Nk); query and key grids have T = 4 here
+    own = key_frame[None, :] == cells[:, 0].numpy()[:, None]  # (K, Nk); query and key grids have the same T here
     out["other_frame_mass"] = np.mean((m * ~own).sum(-1))
+    if t_in == 1:  # an image: no temporal figures
+        out["temporal_distance"] = out["other_frame_mass"] = math.nan
     out["cosine_attention"] = np.mean([_cos_dist(g) for g in m])
     out["js_spread"] = np.mean([np.mean([_js(r, g.mean(0)) for r in g]) for g in m])
     x, y = seen["x"], seen["y"]
@@ -102,7 +104,7 @@ def brute_force(lm, block, index, cells, k=20):
     cue = cover(target.partner, kgrid).reshape(-1)
     masses, chances = [], []
     for t, yy, xx in on_target:
-        other = key_frame != t
+        other = key_frame != t if t_in > 1 else np.ones_like(key_frame, dtype=bool)  # images: every key
         for g in range(mass.shape[0]):
             row = mass[g, (t * qh + yy) * qw + xx]
             if row[other].sum() > 0:
@@ -205,3 +207,23 @@ def test_baselines_and_shards_merge_to_the_full_report(tiny_dir):
     assert base["block"] is None and base["metrics"]["top1"].n == 5 and "entropy" not in base["metrics"]
     with pytest.raises(ValueError, match="another 'config'"):
         merge_reports([parts[0], report(lms, "synthetic:5", queries=9, shard="1/3")])
+
+
+def test_a_foreign_block_from_the_users_code_equals_brute_force(tmp_path):
+    """An mmcv NonLocal2d inside the user's own image model (--model file.py:build): the same brute-force check."""
+    pytest.importorskip("mmcv.cnn.bricks.non_local", reason="mmcv-lite (requirements-ref.txt)")
+    from support.factories import SPEC, TASK, saved_model
+
+    _, weights = saved_model(tmp_path)
+    entry = nlviz.run.UserModel(f"{tmp_path}/usernet.py:build", str(weights), {}, nlviz.run.as_input_spec(SPEC), TASK)
+    (lm,) = load_models([entry])
+    rep = report([lm], "synthetic:2", queries=K)
+    for clip in rep.clips:
+        got = clip["models"][lm.label]
+        rec = nlviz.run.forward(lm, synthetic_sample(clip["input"], lm).to_clip()).rec
+        cells = sample_cells(rec, "nl", K, clip_seed(0, clip["index"]))
+        expected = brute_force(lm, "nl", clip["index"], cells)
+        for metric in BLOCK_METRICS:
+            e, g = expected[metric], got["blocks"]["nl"][metric]
+            assert (g is None) if math.isnan(e) else g == pytest.approx(e, rel=1e-6, abs=1e-9), metric
+        assert got["blocks"]["nl"]["partner_mass"] is not None  # an image: the cue's share of all the mass
