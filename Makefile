@@ -58,7 +58,8 @@ ZOO_CLIPS ?= 64
 ZOO_REPORT ?= build/zoo-report
 zoo: $(RUN_STAMP)
 	$(PY) -m nlviz.train.zoo
-	$(VENV)/bin/nlviz report --zoo --input synthetic:$(ZOO_CLIPS) --out $(ZOO_REPORT) --table checkpoints/README.md --quiet
+	$(VENV)/bin/nlviz report --zoo --input synthetic:$(ZOO_CLIPS) --out $(ZOO_REPORT) --table checkpoints/README.md \
+	  --workers 2 --quiet
 
 # README images: the Explore page after a click (real browser) and a Fig. 3-style export from a zoo model.
 DOCS_TMP := $(shell mktemp -d -u /tmp/nlviz-docs.XXXX)

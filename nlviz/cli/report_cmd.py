@@ -2,7 +2,8 @@
 wrapper over :func:`nlviz.export.report.run_report` and :func:`nlviz.export.report.merge_dirs`).
 
     nlviz report --model A [--model B ...] --input synthetic:64|DIR|FILES --out DIR [--queries K] [--top-k K]
-                 [--seed S] [--shard I/N] [--resume] [--device D] [--table README.md] [--quiet] [MODEL FLAGS]
+                 [--seed S] [--shard I/N] [--resume] [--workers W] [--device D] [--table README.md] [--quiet]
+                 [MODEL FLAGS]
     nlviz report --zoo --input synthetic:64 --out DIR --table checkpoints/README.md      (every zoo model)
     nlviz report --merge DIR1 DIR2 ... --out DIR [--table README.md]                     (shards → the full run)
 """
@@ -80,6 +81,14 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
         metavar="README.md",
         help="also write the operator-family table into this markdown file (between its report markers)",
     )
+    r.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="W",
+        help="processes sharing the clips (default 1); every process runs torch with one thread, so the files do "
+        "not depend on W",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -129,6 +138,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             args.out,
             resume=args.resume,
             shard=args.shard,
+            workers=args.workers,
             progress=not args.quiet,
             queries=args.queries,
             k=args.top_k,

@@ -282,6 +282,57 @@ def _saved_clips(out: Path, header: dict[str, Any]) -> dict[str, dict[str, Any]]
     return saved
 
 
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(entries: list[Any], config: dict[str, Any], device: Any) -> None:
+    import torch
+
+    from nlviz.analysis.reports import ReportConfig, load_models
+
+    torch.set_num_threads(1)
+    _WORKER["lms"] = load_models(entries, device)
+    _WORKER["config"] = ReportConfig(**config)
+
+
+def _work(item: Any) -> dict[str, Any]:
+    from nlviz.analysis.reports import clip_record
+
+    return clip_record(_WORKER["lms"], item, _WORKER["config"])
+
+
+def _in_workers(
+    entries: list[Any], todo: list[Any], config: Any, device: Any, workers: int, progress: bool, save: Any
+) -> dict[str, dict[str, Any]]:
+    """Clip records of ``todo`` computed by ``workers`` processes (each loads the models once), saved as they come."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm import tqdm
+
+    from nlviz.run import LoadedModel
+
+    if any(isinstance(e, LoadedModel) for e in entries):
+        raise ValueError("workers > 1 need models by name (zoo names, checkpoints, factories), not loaded modules")
+    out: dict[str, dict[str, Any]] = {}
+    bar = tqdm(total=len(todo), desc=f"nlviz report ({workers} workers)", unit="clip", disable=not progress)
+    try:
+        with ProcessPoolExecutor(
+            min(workers, len(todo)),
+            mp_context=mp.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(entries, config.to_dict(), device),
+        ) as pool:
+            for fut in as_completed([pool.submit(_work, it) for it in todo]):
+                rec = fut.result()
+                save(rec)
+                out[rec["id"]] = rec
+                bar.update(1)
+    finally:
+        bar.close()
+    return out
+
+
 def run_report(
     models: Iterable[Any],
     inputs: Iterable[str],
@@ -289,6 +340,7 @@ def run_report(
     *,
     resume: bool = False,
     shard: Any = None,
+    workers: int = 1,
     progress: bool = True,
     **options: Any,
 ) -> Report:
@@ -299,18 +351,26 @@ def run_report(
     ``resume=True`` keeps the clips a previous run with the same models, inputs and settings finished (clips with
     an error are tried again) and refuses a run with other settings. Without it the clips this run covers are
     recomputed. Several shards may write into one OUT: the files then cover every clip saved there so far.
+    ``workers`` processes share the clips. Every model runs with one torch thread (here and in each worker), so
+    the numbers, and the files' bytes, do not depend on ``workers`` or on the machine's cores.
     """
-    from nlviz.analysis.reports import ReportConfig, load_models, model_info, report_items
+    import torch
 
+    from nlviz.analysis.reports import ReportConfig, load_models, model_info, report_items
+    from nlviz.run.sources import parse_shard
+
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"--workers {workers!r}: must be a positive number of processes")
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: exists and is not a folder")
+    models = list(models)
     device = options.pop("device", None)
+    sh = parse_shard(shard)
     lms = load_models(models, device)  # loaded once; a bad model name fails before any clip
     items = report_items(list(inputs))
     config = ReportConfig(**options)
-    probe = Report(config, [model_info(lm) for lm in lms], items)
-    header = probe.header()
+    header = Report(config, [model_info(lm) for lm in lms], items).header()
     head_path = out / STATE / "header.json"
     old = _read_json(head_path)
     if resume and old is not None and old != header:
@@ -329,7 +389,17 @@ def run_report(
     def save(rec: dict[str, Any]) -> None:
         write_text(_clip_path(out, rec["id"]), json_text(rec))
 
-    rep = report(lms, items, shard=shard, progress=progress, done=done, on_clip=save, **options)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        mine = items if sh is None else items[sh[0] :: sh[1]]
+        todo = [it for it in mine if it.id not in done]
+        pool = workers > 1 and len(todo) > 1
+        if pool:
+            done = {**done, **_in_workers(models, todo, config, device, workers, progress, save)}
+        rep = report(lms, items, shard=sh, progress=progress and not pool, done=done, on_clip=save, **options)
+    finally:
+        torch.set_num_threads(threads)
     keep = {c["id"]: c for c in rep.clips}
     for cid, rec in _saved_clips(out, header).items():  # other shards' clips saved in the same OUT
         keep.setdefault(cid, rec)

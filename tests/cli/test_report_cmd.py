@@ -76,6 +76,12 @@ def test_shards_merge_to_exactly_the_full_run(models, full, tmp_path):
     assert _files(merged) == _files(full, state=False)
 
 
+def test_two_workers_write_the_same_files(models, full, tmp_path):
+    out = tmp_path / "w2"
+    assert _run(models, out, "--workers", "2") == 0
+    assert _files(out) == _files(full)
+
+
 def test_merge_refuses_missing_shards_and_other_runs(models, tmp_path, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
     assert _run(models, a, "--shard", "0/2") == 0
