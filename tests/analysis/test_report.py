@@ -150,6 +150,22 @@ def test_every_metric_equals_brute_force(tiny_dir, name):
             assert mine["values"][metric] == pytest.approx(expected[metric], rel=1e-6, abs=1e-9), metric
 
 
+def test_the_report_reads_the_statistics_the_analysis_page_shows(tiny_dir):
+    """One definition: on the same cells, the report's figures are block_stats' (the Analysis page's) exactly."""
+    from nlviz.analysis import block_stats
+
+    (lm,) = load_models([str(tiny_dir / "tiny_bat3d.json")])
+    (clip,) = report([lm], "synthetic:1", queries=K).clips
+    rec = nlviz.run.forward(lm, synthetic_sample("synthetic:0", lm).to_clip()).rec
+    cells = sample_cells(rec, "layer3.nl0", K, clip_seed(0, 0))
+    st = block_stats(rec, "layer3.nl0", queries=cells, k=20).to_dict()
+    got = clip["models"][lm.label]["blocks"]["layer3.nl0"]
+    assert [got[n] for n in ("entropy", "topk_mass", "spatial_distance", "temporal_distance")] == [
+        st[n] for n in ("entropy", "topk_mass", "spatial_distance", "temporal_distance")
+    ]
+    assert got["other_frame_mass"] == 1 - st["same_frame_mass"]
+
+
 @pytest.mark.parametrize("name", ["tiny_nl_embedded", "tiny_nl_dot"])
 def test_a_query_independent_block_has_cosine_distance_zero(tiny_dir, name):
     """A constant θ (weights 0, bias c): f(x_i, x_j) = exp(c·φ(x_j)) (embedded Gaussian) or c·φ(x_j) (dot product)
