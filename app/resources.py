@@ -33,3 +33,9 @@ def load_upload(files: list[tuple[str, bytes]]):
 def first_clip(model_name: str) -> int:
     """The synthetic clip the app opens on for ``model_name`` (nlviz.session.showcase.first_clip)."""
     return session.showcase.first_clip(model(model_name), lambda i: result(model_name, model_name, "synthetic", str(i)))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def dataset_report(model_names: tuple[str, ...], clips: int):
+    """nlviz report of these models over synthetic clips 0 … clips − 1 (nlviz.session.summary.dataset_report)."""
+    return session.summary.dataset_report([model(n) for n in model_names], clips=clips)

@@ -51,6 +51,10 @@ DEFAULTS = {
     "formats": ["png", "json"],
     "export_files": [],  # [(file name, bytes)] the exporter wrote for export_cell
     "export_cell": None,
+    "analysis_view": "this clip",  # Analysis: "this clip" or "dataset" (nlviz report over synthetic clips)
+    "dataset_models": None,  # the dataset view's models (None: the sidebar's model and the Compare page's)
+    "dataset_clips": 16,
+    "dataset_metric": "cosine_attention",
 }
 #: widget keys whose values must survive page switches
 WIDGETS = [
@@ -76,6 +80,10 @@ WIDGETS = [
     "compare_scale",
     "attr_method",
     "formats",
+    "analysis_view",
+    "dataset_models",
+    "dataset_clips",
+    "dataset_metric",
 ]
 
 

@@ -81,6 +81,17 @@ def _picker_label(uploaded: dict[str, str]) -> Any:
     return lambda name: f"{uploaded[name]} (uploaded)" if name in uploaded else session.models.picker_label(name)
 
 
+def model_choices() -> tuple[list[str], str | None, str | None]:
+    """(the models the picker lists: the user's, the zoo's with operators, uploads; the default; an error message
+    when NLVIZ_USER_MODELS is malformed)."""
+    cards = [c for c in session.models.zoo_models() if c["operator"] != "none"]
+    try:
+        listed, default, error = session.models.model_names(), session.models.default_model(cards), None
+    except ValueError as e:
+        listed, default, error = [c["name"] for c in cards], None, str(e)
+    return listed + [n for n in st.session_state.uploaded if n not in listed], default, error
+
+
 def context(block_filter: Any = None) -> Context | None:
     """Draw the sidebar and return the page's Context (None, with a message shown, when there is nothing to show).
 
@@ -88,13 +99,9 @@ def context(block_filter: Any = None) -> Context | None:
     name in session state that is not listed is replaced by the default, never loaded."""
     s = st.session_state
     _process_uploads()
-    cards = [c for c in session.models.zoo_models() if c["operator"] != "none"]
-    try:
-        listed, default = session.models.model_names(), session.models.default_model(cards)
-    except ValueError as e:  # NLVIZ_USER_MODELS is malformed: say so, still show the zoo
-        st.error(str(e))
-        listed, default = [c["name"] for c in cards], None
-    names = listed + [n for n in s.uploaded if n not in listed]
+    names, default, error = model_choices()
+    if error:  # NLVIZ_USER_MODELS is malformed: say so, still show the zoo
+        st.error(error)
     if s.upload_error:
         st.error(s.upload_error)
     side = st.sidebar

@@ -10,10 +10,12 @@ deterministic bytes) and plotly figures (``*_figure``: interactive). Both draw f
     bat_image(bat_view(aff)); bat_figure(...)        # BA-Transform P, Q (, T) per group + effective map
     compare_image(compare_view([(label, scene), ...]))  # one query in several models/blocks + differences
     profile_image({...}); block_stats_image({...})   # analysis plots from plain arrays / dicts (nlviz.analysis)
+    interval_image(interval_layout(rows, title=...)) # means with 95 % intervals (nlviz report); _svg, _figure
     video_frames([scene, ...])                       # heatmap-video frames (nlviz.data.encode_mp4 writes them)
 
 Modules: ``scene`` (what a view shows), ``layout`` (panels ↔ pixels), ``colormap`` and ``scale`` (colors and
-what they mean), ``arrows``, ``spacetime``, ``heatmap``, ``bat``, ``compare``, ``plots`` + ``chart``, ``video``.
+what they mean), ``arrows``, ``spacetime``, ``heatmap``, ``bat``, ``compare``, ``plots`` + ``chart``, ``video``,
+``interval_chart``.
 Render only draws what it is given: statistics come from :mod:`nlviz.analysis`, files are written by
 :mod:`nlviz.export`. Nothing here imports plotly or cv2 until a function needs it.
 """
@@ -46,6 +48,11 @@ _LAZY = {
     "block_stats_image": "nlviz.render.plots",
     "block_stats_figure": "nlviz.render.plots",
     "video_frames": "nlviz.render.video",
+    "IntervalRow": "nlviz.render.interval_chart",
+    "interval_layout": "nlviz.render.interval_chart",
+    "interval_image": "nlviz.render.interval_chart",
+    "interval_svg": "nlviz.render.interval_chart",
+    "interval_figure": "nlviz.render.interval_chart",
 }
 
 
