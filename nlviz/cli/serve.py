@@ -16,8 +16,15 @@ WARM = ("torch", "plotly.graph_objects", "nlviz.session", "nlviz.render", "nlviz
 
 
 def warm() -> None:
+    """Import :data:`WARM` once the server is up (before, the imports would hold the GIL it starts with)."""
     import importlib
+    import time
 
+    from streamlit.runtime import Runtime
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (Runtime.exists() and Runtime.instance().state.name != "INITIAL"):
+        time.sleep(0.1)
     for name in WARM:
         try:
             importlib.import_module(name)
