@@ -144,11 +144,12 @@ def compare_figure(view: CompareView, *, panel_size: int = 128) -> Any:
     go = plotly_parts.go()
     grid = _grid(view, panel_size, labels=False)
     e_count = len(view.labels)
-    left = 230
-    grid = PanelGrid(grid.rows, grid.cols, grid.height, grid.width, grid.scale, left=left)
+    left = 190  # px of the figure's left margin, where the row labels sit (a margin keeps its size when the page
+    # narrows the figure; a band of the canvas would shrink under labels whose font does not)
     panels = {(r, c): view.frames[f] for r in range(grid.rows) for c, f in enumerate(view.input_frames)}
     canvas = compose(grid, panels)
     fig = plotly_parts.new_figure(canvas, view.title or "comparison", extra_width=260)
+    fig.update_layout(width=fig.layout.width + left, margin=dict(l=left))
     s = grid.scale
     labels = view.row_labels()
     for r, (data, scale, alpha) in enumerate(_rows(view)):
@@ -174,9 +175,11 @@ def compare_figure(view: CompareView, *, panel_size: int = 128) -> Any:
             )
         oy, _ = grid.origin(r, 0)
         fig.add_annotation(
-            x=left - 8,
+            x=0,
+            xref="paper",
+            xshift=-8,
             y=oy + grid.panel_size[0] / 2,
-            text=_wrap(labels[r]),
+            text=plotly_parts.wrap(labels[r], 26),
             showarrow=False,
             xanchor="right",
             yanchor="middle",
@@ -213,15 +216,3 @@ def _axis(scale: ColorScale, per_row: bool) -> dict:
         lo, 1.0, scale.cmap, scale.label.replace(", scale per row", "") + " ÷ the row's max", scale.signed
     )
     return coloraxis(unit)
-
-
-def _wrap(text: str, width: int = 28) -> str:
-    """Break a label into lines of about ``width`` characters for a plotly annotation."""
-    words, lines, cur = text.split(), [], ""
-    for word in words:
-        if cur and len(cur) + 1 + len(word) > width:
-            lines.append(cur)
-            cur = word
-        else:
-            cur = f"{cur} {word}".strip()
-    return "<br>".join([*lines, cur])

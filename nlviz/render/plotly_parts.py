@@ -53,11 +53,25 @@ def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140) -> Any
     return fig
 
 
+def wrap(text: str, width: int = 28) -> str:
+    """Break a label into lines of about ``width`` characters (``<br>``): plotly does not wrap titles, and a long
+    colorbar title runs past the figure's edge."""
+    lines: list[str] = []
+    cur = ""
+    for word in text.split():
+        if cur and len(cur) + 1 + len(word) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}".strip()
+    return "<br>".join([*lines, cur])
+
+
 def colorbar(scale: ColorScale, **extra: Any) -> dict:
     """A plotly colorbar for ``scale``: its label (what the weights are) and 3 formatted ticks."""
     ticks = scale.ticks(3)
     return dict(
-        title=dict(text=scale.label, side="right"),
+        title=dict(text=wrap(scale.label, 30), side="right"),
         tickvals=ticks,
         ticktext=[format_value(t) for t in ticks],
         len=0.9,

@@ -19,7 +19,7 @@ import numpy as np
 from nlviz.render.layout import PanelGrid, display_scale
 
 #: frames per row of the strip
-STRIP_COLS = 8
+STRIP_COLS = 4
 
 
 def strip_layout(shape: tuple[int, int, int], panel_size: int = 96, cols: int = STRIP_COLS) -> PanelGrid:

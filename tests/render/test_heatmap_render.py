@@ -82,7 +82,7 @@ def test_frames_share_one_color_scale():
     heat = [t for t in fig.data if t.type == "heatmap"]
     assert len(heat) == T and {t.coloraxis for t in heat} == {"coloraxis"}
     assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0.0, 1.0)
-    assert fig.layout.coloraxis.colorbar.title.text == "softmax weight (rows sum to 1)"
+    assert fig.layout.coloraxis.colorbar.title.text.replace("<br>", " ") == "softmax weight (rows sum to 1)"
     np.testing.assert_array_equal(heat[1].z, w[0, 0, 0, 1].numpy())
 
 

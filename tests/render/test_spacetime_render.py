@@ -90,7 +90,9 @@ def test_plotly_arrows_are_a_few_traces_with_the_same_endpoints(frames, aff):
     query = next(t for t in fig.data if t.name == "query")
     assert (query.y[0], query.x[0]) == pytest.approx(tuple(arrows.start))
     bar = next(t for t in fig.data if t.name == "scale")
-    assert bar.marker.colorbar.title.text == "softmax weight (rows sum to 1), mean of 2 groups"
+    assert (
+        bar.marker.colorbar.title.text == "softmax weight (rows sum to<br>1), mean of 2 groups"
+    )  # wrapped: never past the edge
     assert (bar.marker.cmin, bar.marker.cmax) == pytest.approx((0.0, sc.weights.max()))
 
 
