@@ -207,7 +207,9 @@ def compare_figure(view: CompareView, *, panel_size: int = 128) -> Any:
 def unit_scale(scale: ColorScale) -> ColorScale:
     """The colorbar of rows drawn each on its own scale: the fraction of the row's maximum (0…1 or −1…1)."""
     lo = -1.0 if scale.signed else 0.0
-    return ColorScale(lo, 1.0, scale.cmap, scale.label.replace(", scale per row", "") + " ÷ the row's max", scale.signed)
+    return ColorScale(
+        lo, 1.0, scale.cmap, scale.label.replace(", scale per row", "") + " ÷ the row's max", scale.signed
+    )
 
 
 def _axis(scale: ColorScale, per_row: bool) -> dict:
