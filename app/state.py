@@ -51,6 +51,7 @@ DEFAULTS = {
     "formats": ["png", "json"],
     "export_files": [],  # [(file name, bytes)] the exporter wrote for export_cell
     "export_cell": None,
+    "paper_width": "double",  # width of the SVG/PDF figures (nlviz.session.exporting.paper_widths)
 }
 #: widget keys whose values must survive page switches
 WIDGETS = [
@@ -76,6 +77,7 @@ WIDGETS = [
     "compare_scale",
     "attr_method",
     "formats",
+    "paper_width",
 ]
 
 
