@@ -1,8 +1,9 @@
 """``nlviz export``: batch-export visualizations (a thin wrapper over :func:`nlviz.export.run`).
 
     nlviz export --model M [--model M2 ...] --input PATH [--input ...] --out DIR [--spec view.json]
-                 [--block NAME|all] [--query t,y,x ...] [--grid N] [--auto K] [--top-k K]
-                 [--format png,mp4,html,json,svg,pdf] [--paper-width W] [--resume] [--shard I/N] [--workers W]
+                 [--block NAME|all] [--query t,y,x ...] [--grid N] [--auto K] [--top-k K] [--min-fraction F]
+                 [--format png,mp4,html,json,svg,pdf] [--paper-width W]
+                 [--compare-scale shared|per_row] [--resume] [--shard I/N] [--workers W]
                  [--device D] [--weights FILE --model-args JSON --input-spec F --frames T --size S ... --task NAME]
 
 A model from code (``--model file.py:build``) is described by the flags of :mod:`nlviz.cli.model_flags` and
@@ -70,6 +71,13 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
     e.add_argument("--auto", type=int, metavar="K", help="the K most-attended queries")
     e.add_argument("--top-k", type=int, metavar="K", dest="top_k", help="arrows per query (default 20)")
     e.add_argument(
+        "--min-fraction",
+        type=float,
+        metavar="F",
+        dest="min_fraction",
+        help="leave out top-k keys weaker than F × the strongest one (default 0: all k; the app uses 0.05)",
+    )
+    e.add_argument(
         "--format", metavar="png,mp4,html,json,svg,pdf", help="output formats, comma-separated (default png,json)"
     )
     e.add_argument(
@@ -77,6 +85,12 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
         metavar="W",
         dest="paper_width",
         help=f"width of the svg/pdf figures: {PAPER_HELP} (default double)",
+    )
+    e.add_argument(
+        "--compare-scale",
+        choices=("shared", "per_row"),
+        dest="compare_scale",
+        help="comparison grids: one color scale for all rows (default) or one per row, fitted to its own maximum",
     )
     e.add_argument("--resume", action="store_true", help="skip inputs already done in OUT")
     e.add_argument("--shard", metavar="I/N", help="process inputs I, I+N, I+2N, ... (0 <= I < N; for job arrays)")
@@ -120,7 +134,14 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         model_entries(args, [])  # model flags without --model are an error that says so
     try:
         return spec.override(
-            models=models, blocks=blocks, queries=queries, k=args.top_k, formats=formats, paper_width=args.paper_width
+            models=models,
+            blocks=blocks,
+            queries=queries,
+            k=args.top_k,
+            min_fraction=args.min_fraction,
+            formats=formats,
+            paper_width=args.paper_width,
+            compare_scale=args.compare_scale,
         )
     except SpecError as e:
         if e.field == "paper_width" and args.paper_width is not None:

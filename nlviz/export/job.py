@@ -125,6 +125,7 @@ def make_scenes(spec: Any, clip: Any, aff: Any, title: str) -> list[Scene]:
                 aff,
                 i,
                 k=spec.k,
+                min_fraction=spec.min_fraction,
                 show=spec.frames,
                 groups=spec.groups,
                 scale=scale,

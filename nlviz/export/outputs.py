@@ -129,7 +129,8 @@ def write_input_level(
         n = min(len(scenes) for _, scenes in comparable)
         for i in range(n):
             entries = [(label, scenes[i]) for label, scenes in comparable]
-            views.append(compare_view(entries, title=f"{input_id} | query {i}: {len(entries)} models/blocks"))
+            title = f"{input_id} | query {i}: {len(entries)} models/blocks"
+            views.append(compare_view(entries, title=title, per_row=spec.compare_scale == "per_row"))
     if "png" in spec.formats:
         for i, v in enumerate(views):
             out.append(files.write_png(folder / f"compare_q{i:02d}.png", compare_image(v, panel_size=spec.panel_size)))

@@ -9,6 +9,7 @@ Example (every field optional except ``version``; shown with the defaults where 
       "blocks": "all",                          # or ["layer3.0.nl"] ("block": "..." also works)
       "queries": {"mode": "auto", "k": 4, "by": "attended"},
       "k": 20,                                  # arrows: the k highest-weighted key cells per query
+      "min_fraction": 0,                        # ... leaving out those below this fraction of the strongest
       "colormap": "auto",                       # viridis for weights >= 0, rdbu for signed ones
       "normalization": "query",                 # "query" | "shared" | [vmin, vmax]
       "groups": "mean",                         # "mean" | "max" over groups/heads, or one group index
@@ -20,7 +21,8 @@ Example (every field optional except ``version``; shown with the defaults where 
       "panel_size": 160,                        # displayed size (px) of one frame, at least
       "fps": null,                              # mp4 frame rate (null = the source fps, else 4)
       "plotlyjs": "shared",                     # html: "shared" (one OUT/plotly.min.js) or "inline"
-      "paper_width": "double"                   # svg/pdf: "single" (3.25 in) | "double" (6.875 in) | 3.5 | "8.9cm"
+      "paper_width": "double",                  # svg/pdf: "single" (3.25 in) | "double" (6.875 in) | 3.5 | "8.9cm"
+      "compare_scale": "shared"                 # compare: one color scale for all rows, or "per_row"
     }
 
 A model from code (a factory that returns an ``nn.Module``: :class:`nlviz.run.UserModel`) is an object in
@@ -67,6 +69,7 @@ AUTO_BY = ("attended", "entropy")
 NORMALIZATIONS = ("query", "shared")
 FUSE = ("mean", "max")
 PLOTLYJS = ("shared", "inline")
+COMPARE_SCALES = ("shared", "per_row")
 VIEWS = ("arrows", "heatmap", "bat", "profile", "compare", "blocks")
 
 
@@ -197,6 +200,7 @@ class ViewSpec:
     blocks: str | tuple[str, ...] = "all"
     queries: QuerySpec = field(default_factory=QuerySpec)
     k: int = 20
+    min_fraction: float = 0.0
     colormap: str = "auto"
     normalization: str | tuple[float, float] = "query"
     groups: str | int = "mean"
@@ -210,6 +214,7 @@ class ViewSpec:
     fps: float | None = None
     plotlyjs: str = "shared"
     paper_width: str | float = "double"
+    compare_scale: str = "shared"
     version: int = VERSION
 
     def __post_init__(self) -> None:
@@ -229,6 +234,10 @@ class ViewSpec:
         if not isinstance(self.queries, QuerySpec):
             raise SpecError("queries", f"must be an object, got {self.queries!r}")
         _int("k", self.k, 1)
+        if not 0 <= _number("min_fraction", self.min_fraction) < 1:
+            raise SpecError(
+                "min_fraction", f"must be in [0, 1) (a fraction of the strongest weight), got {self.min_fraction!r}"
+            )
         _choice("colormap", self.colormap, ("auto", *COLORMAPS))
         if isinstance(self.normalization, (list, tuple)):
             if len(self.normalization) != 2:
@@ -264,6 +273,7 @@ class ViewSpec:
             raise SpecError("fps", f"must be in (0, 240], got {self.fps!r}")
         _choice("plotlyjs", self.plotlyjs, PLOTLYJS)
         self._check_paper_width(set_)
+        _choice("compare_scale", self.compare_scale, COMPARE_SCALES)
 
     def _check_paper_width(self, set_: Any) -> None:
         from nlviz.render.paper_size import width_inches

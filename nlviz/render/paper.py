@@ -225,7 +225,8 @@ def legend_text(scene: Scene) -> str:
     """What the marks mean, in one line under the colorbar."""
     k = len(scene.top_weights)
     rings = int(scene.self_key.sum()) if scene.self_key is not None else 0
-    links = f"arrows: the {k - rings} strongest key cell{'s' if k - rings != 1 else ''}"
+    n = k - rings
+    links = f"arrows: the {n} strongest key cells" if n != 1 else "arrow: the strongest key cell"
     if scene.min_fraction > 0:
         links += f" (≥ {scene.min_fraction:.0%} of the strongest)"
     parts = ["✕ query cell", links, "width and opacity by weight"]

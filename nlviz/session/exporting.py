@@ -40,6 +40,7 @@ def view_spec(
             "blocks": [block],
             "queries": {"mode": "explicit", "units": "cells", "points": [list(cell)]},
             "k": opts.k,
+            "min_fraction": opts.min_fraction,
             "colormap": opts.colormap,
             "normalization": norm,
             "groups": opts.groups,

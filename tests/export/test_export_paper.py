@@ -47,6 +47,14 @@ def test_export_writes_svg_and_pdf_of_each_query_and_the_comparison(ckpts, tmp_p
         svg = ET.fromstring((folder / f"{name}.svg").read_bytes())
         assert float(svg.get("width").removesuffix("pt")) == pytest.approx(3.25 * 72, abs=1)
         assert pdf_width((folder / f"{name}.pdf").read_bytes()) == pytest.approx(3.25 * 72, abs=1)
+    assert main([*args[:8], str(tmp_path / "rows"), *args[9:], "--compare-scale", "per_row"]) == 0
+    rows = json.loads((tmp_path / "rows" / "manifest.json").read_text())
+    assert rows["spec"]["compare_scale"] == "per_row" and manifest["spec"]["compare_scale"] == "shared"
+    per_row = (tmp_path / "rows" / "synthetic-0" / "compare_q00.svg").read_bytes()
+    assert per_row != (folder / "compare_q00.svg").read_bytes()  # other scales, other colors
+    assert (tmp_path / "rows" / "synthetic-0" / "tiny__layer3.nl0_q00_arrows.svg").read_bytes() == (
+        folder / "tiny__layer3.nl0_q00_arrows.svg"
+    ).read_bytes()
 
 
 def test_the_same_spec_writes_the_same_bytes(ckpts, tmp_path):
@@ -80,6 +88,8 @@ def test_paper_width_in_the_viewspec():
     for bad in (True, None, [3], 0.5):
         with pytest.raises(SpecError, match="paper_width"):
             ViewSpec(paper_width=bad)
+    with pytest.raises(SpecError, match="compare_scale.*per_row"):
+        ViewSpec(compare_scale="row")
 
 
 def test_resume_goes_on_with_a_spec_written_before_paper_width_existed(ckpts, tmp_path):
@@ -92,3 +102,17 @@ def test_resume_goes_on_with_a_spec_written_before_paper_width_existed(ckpts, tm
     assert run(spec, ["synthetic:1"], tmp_path, progress=False, resume=True)["counts"]["done"] == 1
     with pytest.raises(ValueError, match="different ViewSpec"):
         run(spec.override(k=3), ["synthetic:1"], tmp_path, progress=False, resume=True)
+
+
+def test_min_fraction_leaves_weak_links_out_of_the_figures_and_the_records(ckpts, tmp_path):
+    base = ["export", "--model", ckpts[1], "--input", "synthetic:1", "--query", "1,10,12", "--format", "json"]
+    assert main([*base, "--out", str(tmp_path / "all"), "--quiet"]) == 0
+    assert main([*base, "--out", str(tmp_path / "strong"), "--quiet", "--min-fraction", "0.9"]) == 0
+    rec = "synthetic-0/tiny_dot__layer3.nl0.json"
+    every = json.loads((tmp_path / "all" / rec).read_text())["queries"][0]["topk"]
+    strong = json.loads((tmp_path / "strong" / rec).read_text())["queries"][0]["topk"]
+    assert len(every) == 20 and 1 <= len(strong) < 20
+    assert all(abs(t["weight"]) >= 0.9 * abs(every[0]["weight"]) for t in strong)  # dot products: signed
+    assert strong == every[: len(strong)]
+    with pytest.raises(SpecError, match="min_fraction"):
+        ViewSpec(min_fraction=1.0)
