@@ -96,12 +96,14 @@ def write_pair(
             out.append(files.write_html(folder / f"{pair}.html", figs, title=title, plotlyjs=_plotlyjs(spec)))
     vector = [f for f in spec.formats if f in PAPER_FORMATS]
     if vector and "arrows" in spec.views:
-        from nlviz.render.paper import explore_figure, save
+        from nlviz.render.paper import explore_paper, figure_bytes
 
         for i, sc in enumerate(scenes):
-            fig = explore_figure(sc, width=spec.paper_width)
+            fig = explore_paper(sc, width=spec.paper_width)
             for fmt in vector:
-                out.append(files.write_bytes(folder / f"{pair}_q{i:02d}_arrows.{fmt}", save(fig, fmt, title=sc.title)))
+                out.append(
+                    files.write_bytes(folder / f"{pair}_q{i:02d}_arrows.{fmt}", figure_bytes(fig, fmt, title=sc.title))
+                )
     if "json" in spec.formats:
         from nlviz.export.records import affinity_arrays, affinity_record
 
@@ -138,13 +140,13 @@ def write_input_level(
             out.append(files.write_png(folder / "blocks.png", block_stats_image(shown)))
     vector = [f for f in spec.formats if f in PAPER_FORMATS]
     if vector and views:
-        from nlviz.render.paper import save
-        from nlviz.render.paper_compare import compare_figure
+        from nlviz.render.paper import figure_bytes
+        from nlviz.render.paper_compare import compare_paper
 
         for i, v in enumerate(views):
-            fig = compare_figure(v, width=spec.paper_width)
+            fig = compare_paper(v, width=spec.paper_width)
             for fmt in vector:
-                out.append(files.write_bytes(folder / f"compare_q{i:02d}.{fmt}", save(fig, fmt, title=v.title)))
+                out.append(files.write_bytes(folder / f"compare_q{i:02d}.{fmt}", figure_bytes(fig, fmt, title=v.title)))
     if "html" in spec.formats and (views or stats):
         figs = [(v.title, compare_figure(v, panel_size=spec.panel_size)) for v in views]
         if stats:

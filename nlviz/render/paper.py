@@ -4,8 +4,8 @@ weights overlaid (opacity follows the weight, so the frame stays clean where att
 query ✕ to its strongest key cells (width and opacity by weight; links below the Scene's ``min_fraction`` are not
 in the Scene), self-attention as a ring, frame labels, and a colorbar that says what the weights are.
 
-    fig = explore_figure(scene, width="single")   # a matplotlib Figure, laid out to the exact width
-    save(fig, "pdf", title=scene.title)            # bytes; identical for identical input
+    fig = explore_paper(scene, width="single")    # a matplotlib Figure, laid out to the exact width
+    figure_bytes(fig, "pdf", title=scene.title)   # bytes; identical for identical input
 
 The figure is drawn from the same :class:`Scene` as the PNG and plotly views (overlays from
 :func:`nlviz.render.heatmap.overlay_panels`, arrow levels from :func:`nlviz.render.arrows.arrow_set`), laid out by
@@ -155,7 +155,7 @@ def panel_label(fig: Any, x: float, y: float, s: str, weight: str = "normal") ->
     return text(fig, x, y, s, SMALL_FONT, ha="center", va="bottom", weight=weight, bbox=box, zorder=20)
 
 
-def save(fig: Any, fmt: str, *, title: str = "") -> bytes:
+def figure_bytes(fig: Any, fmt: str, *, title: str = "") -> bytes:
     """``fig`` as SVG or PDF bytes (deterministic: no dates, fixed ids; PDF fonts embedded as Type 42)."""
     import matplotlib
 
@@ -186,7 +186,7 @@ def frame_label(frame: int, query: bool, width: float) -> tuple[str, str]:
     return str(frame), "bold" if query else "normal"
 
 
-def explore_figure(scene: Scene, *, width: str | float = "double") -> Any:
+def explore_paper(scene: Scene, *, width: str | float = "double") -> Any:
     """The Explore view of ``scene`` as a matplotlib Figure ``width`` wide (see the module docstring)."""
     from nlviz.render.heatmap import overlay_panels
 

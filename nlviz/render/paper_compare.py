@@ -2,8 +2,8 @@
 difference rows (entry − first entry) on a diverging scale, row labels, frame labels over the first row, the
 query cell marked in every entry row, and one colorbar for the maps and one for the differences.
 
-    fig = compare_figure(compare_view(entries, per_row=True), width="double")
-    save(fig, "svg")                                  # nlviz.render.paper.save
+    fig = compare_paper(compare_view(entries, per_row=True), width="double")
+    figure_bytes(fig, "svg")                      # nlviz.render.paper.figure_bytes
 
 It draws the same rows as the PNG and plotly grids (:func:`nlviz.render.compare.grid_rows`: maps, scales and
 opacities; a shared scale or one per row, whose labels then say each row's maximum and whose colorbar reads as a
@@ -89,7 +89,7 @@ def label_band(labels: list[str], inner: float, cols: int) -> float:
     return band if (inner - band - (cols - 1) * GAP) / cols >= MIN_PANEL else 0.0
 
 
-def compare_figure(view: CompareView, *, width: str | float = "double") -> Any:
+def compare_paper(view: CompareView, *, width: str | float = "double") -> Any:
     """The comparison grid of ``view`` as a matplotlib Figure ``width`` wide (see the module docstring)."""
     fw = width_inches(width)
     return tiled_figure(view, fw) if len(view.input_frames) == 1 else rows_figure(view, fw)

@@ -1,7 +1,7 @@
 """Is a figure readable in print? :func:`layout_problems` draws a matplotlib figure and lists every text that is
 cut off by the page, overlaps another text or a frame panel, or is set below the smallest print size.
 
-    assert layout_problems(explore_figure(scene, width="single")) == []
+    assert layout_problems(explore_paper(scene, width="single")) == []
 
 Texts are the figure's own (``fig.text``), the axes' texts, titles, axis labels and the tick labels matplotlib
 actually draws; their boxes come from the renderer (what a reader sees), not from estimates.

@@ -153,15 +153,15 @@ def paper_explore_name(result: Result, view: QueryView) -> str:
 def paper_explore(view: QueryView, fmt: str, width: str | float = "double") -> bytes:
     """The Explore view as a vector figure for a paper (``fmt`` svg or pdf, ``width`` a column preset or a length):
     the frames with the weights overlaid, the arrows, the query and the colorbar of the view on screen."""
-    from nlviz.render.paper import explore_figure, save
+    from nlviz.render.paper import explore_paper, figure_bytes
 
-    return save(explore_figure(view.scene, width=width), fmt, title=view.scene.title)
+    return figure_bytes(explore_paper(view.scene, width=width), fmt, title=view.scene.title)
 
 
 def paper_compare(compare_view: Any, fmt: str, width: str | float = "double") -> bytes:
     """The Compare grid (:func:`nlviz.session.compare.compare`) as a vector figure (file name
     :data:`PAPER_COMPARE_NAME`, as the exporter names it)."""
-    from nlviz.render.paper import save
-    from nlviz.render.paper_compare import compare_figure
+    from nlviz.render.paper import figure_bytes
+    from nlviz.render.paper_compare import compare_paper
 
-    return save(compare_figure(compare_view, width=width), fmt, title=compare_view.title)
+    return figure_bytes(compare_paper(compare_view, width=width), fmt, title=compare_view.title)

@@ -17,8 +17,8 @@ import torch
 from nlviz.extract.geometry import AffinityGeometry, GridGeometry
 from nlviz.ops.base import Affinity
 from nlviz.render.compare import compare_view
-from nlviz.render.paper import draw_arrows, explore_figure, save
-from nlviz.render.paper_compare import compare_figure
+from nlviz.render.paper import draw_arrows, explore_paper, figure_bytes
+from nlviz.render.paper_compare import compare_paper
 from nlviz.render.paper_layout import layout_problems
 from nlviz.render.paper_size import PAPER_WIDTHS, width_inches
 from nlviz.render.scene import make_scene
@@ -64,7 +64,7 @@ def images(fig) -> list:
 
 
 def test_one_image_per_frame_and_one_arrow_per_kept_key(scene):
-    fig = explore_figure(scene, width="single")
+    fig = explore_paper(scene, width="single")
     assert len(images(fig)) == len(scene.input_frames) == T
     kept = len(scene.top_weights)
     assert 0 < kept < 12  # min_fraction left some of the top 12 out
@@ -75,7 +75,7 @@ def test_one_image_per_frame_and_one_arrow_per_kept_key(scene):
 
 
 def test_colorbar_label_is_the_scale_label(scene):
-    fig = explore_figure(scene, width="single")
+    fig = explore_paper(scene, width="single")
     bars = [ax for ax in fig.axes if not ax.images]
     assert len(bars) == 1
     assert " ".join(bars[0].get_xlabel().split()) == scene.scale.label  # wrapped over lines, same words
@@ -83,11 +83,11 @@ def test_colorbar_label_is_the_scale_label(scene):
 
 @pytest.mark.parametrize("width", ["single", "double", 5, "12cm"])
 def test_svg_and_pdf_have_the_page_width(scene, width):
-    fig = explore_figure(scene, width=width)
+    fig = explore_paper(scene, width=width)
     points = width_inches(width) * 72
-    root = ET.fromstring(save(fig, "svg"))
+    root = ET.fromstring(figure_bytes(fig, "svg"))
     assert root.tag.endswith("svg") and abs(float(root.get("width").removesuffix("pt")) - points) <= 1
-    reader = pypdf.PdfReader(io.BytesIO(save(fig, "pdf")))
+    reader = pypdf.PdfReader(io.BytesIO(figure_bytes(fig, "pdf")))
     box = reader.pages[0].mediabox
     assert len(reader.pages) == 1 and abs(float(box.width) - points) <= 1
 
@@ -101,21 +101,21 @@ def embedded_truetype(font) -> bool:
 
 
 def test_pdf_fonts_are_embedded_truetype_and_no_text_is_below_6pt(scene):
-    reader = pypdf.PdfReader(io.BytesIO(save(explore_figure(scene, width="single"), "pdf")))
+    reader = pypdf.PdfReader(io.BytesIO(figure_bytes(explore_paper(scene, width="single"), "pdf")))
     fonts = [f.get_object() for f in reader.pages[0]["/Resources"]["/Font"].values()]
     assert fonts and all(embedded_truetype(f) for f in fonts), fonts  # Type 42, never Type 3
-    assert layout_problems(explore_figure(scene, width="single"), min_font=6.0) == []
+    assert layout_problems(explore_paper(scene, width="single"), min_font=6.0) == []
     assert reader.metadata.get("/CreationDate") is None
 
 
 def test_bytes_are_identical_on_a_rerun_and_in_another_process(scene):
-    a = {f: save(explore_figure(scene, width="single"), f, title="t") for f in ("svg", "pdf")}
-    b = {f: save(explore_figure(scene, width="single"), f, title="t") for f in ("svg", "pdf")}
+    a = {f: figure_bytes(explore_paper(scene, width="single"), f, title="t") for f in ("svg", "pdf")}
+    b = {f: figure_bytes(explore_paper(scene, width="single"), f, title="t") for f in ("svg", "pdf")}
     assert a == b
     code = (
         "import sys; sys.path.insert(0, 'tests/render'); from test_paper import toy_scene;"
-        "from nlviz.render.paper import explore_figure, save;"
-        "sys.stdout.buffer.write(save(explore_figure(toy_scene(), width='single'), 'svg', title='t'))"
+        "from nlviz.render.paper import explore_paper, figure_bytes;"
+        "sys.stdout.buffer.write(figure_bytes(explore_paper(toy_scene(), width='single'), 'svg', title='t'))"
     )
     env = dict(os.environ, PYTHONHASHSEED="7")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env, cwd=ROOT)
@@ -125,7 +125,7 @@ def test_bytes_are_identical_on_a_rerun_and_in_another_process(scene):
 def test_a_bad_width_says_what_is_accepted(scene):
     for bad in ("wide", "3 furlongs", 0.2, True):
         with pytest.raises(ValueError, match="single.*double"):
-            explore_figure(scene, width=bad)
+            explore_paper(scene, width=bad)
     assert PAPER_WIDTHS == {"single": 3.25, "double": 6.875}
     assert width_inches("8.3cm") == pytest.approx(3.268, abs=1e-3) and width_inches("252pt") == 3.5
 
@@ -134,7 +134,7 @@ def test_compare_has_a_row_per_entry_and_difference_and_two_colorbars(scene):
     other = make_scene(scene.frames, make_aff(torch.full((1, 1, 1, *KG), 1 / 64)), 0)
     for per_row in (False, True):
         view = compare_view([("A", scene), ("B uniform", other)], per_row=per_row)
-        fig = compare_figure(view, width="single")
+        fig = compare_paper(view, width="single")
         assert len(images(fig)) == 3 * T  # A, B, B − A
         labels = sorted(" ".join(ax.get_xlabel().split()) for ax in fig.axes if not ax.images)
         assert len(labels) == 2 and labels[0].startswith("difference to A")
@@ -169,8 +169,8 @@ def test_zoo_figures_have_no_clipped_or_overlapping_text(zoo_scenes, name):
     label, scene = zoo_scenes(name)
     ref = zoo_scenes("im_nl" if name.startswith("im_") else "st_nl_gaussian")
     for width in ("single", "double"):
-        fig = explore_figure(scene, width=width)
+        fig = explore_paper(scene, width=width)
         assert layout_problems(fig) == [], (name, width)
         assert len(images(fig)) == len(scene.input_frames)
         view = compare_view([ref, (label, scene)], per_row=width == "double")
-        assert layout_problems(compare_figure(view, width=width)) == [], (name, width, "compare")
+        assert layout_problems(compare_paper(view, width=width)) == [], (name, width, "compare")
