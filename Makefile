@@ -52,8 +52,14 @@ bench: $(TEST_STAMP) browser
 	$(PY) bench/export.py
 	NLVIZ_BENCH_WRITE=1 $(PY) -m pytest -q -s -p no:cacheprovider tests/app/test_app_browser.py
 
+# Retrain every checkpoint, then measure them all with nlviz report: its operator-family table goes into
+# checkpoints/README.md (between the report markers), its files (markdown, CSV, JSON, HTML, plots) into ZOO_REPORT.
+ZOO_CLIPS ?= 64
+ZOO_REPORT ?= build/zoo-report
 zoo: $(RUN_STAMP)
 	$(PY) -m nlviz.train.zoo
+	$(VENV)/bin/nlviz report --zoo --input synthetic:$(ZOO_CLIPS) --out $(ZOO_REPORT) --table checkpoints/README.md \
+	  --workers 2 --quiet
 
 # README images: the Explore page after a click (real browser), a Fig. 3-style export from a zoo model, and the
 # paper figures (PDF exports rendered by poppler's pdftoppm).

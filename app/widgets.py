@@ -76,6 +76,22 @@ def _card_caption(name: str) -> str:
     return session.models.caption(name)
 
 
+def _picker_label(uploaded: dict[str, str]) -> Any:
+    """The model picker's format_func (it must not read session state: Streamlit may call it outside a run)."""
+    return lambda name: f"{uploaded[name]} (uploaded)" if name in uploaded else session.models.picker_label(name)
+
+
+def model_choices() -> tuple[list[str], str | None, str | None]:
+    """(the models the picker lists: the user's, the zoo's with operators, uploads; the default; an error message
+    when NLVIZ_USER_MODELS is malformed)."""
+    cards = [c for c in session.models.zoo_models() if c["operator"] != "none"]
+    try:
+        listed, default, error = session.models.model_names(), session.models.default_model(cards), None
+    except ValueError as e:
+        listed, default, error = [c["name"] for c in cards], None, str(e)
+    return listed + [n for n in st.session_state.uploaded if n not in listed], default, error
+
+
 def context(block_filter: Any = None) -> Context | None:
     """Draw the sidebar and return the page's Context (None, with a message shown, when there is nothing to show).
 
@@ -83,13 +99,9 @@ def context(block_filter: Any = None) -> Context | None:
     name in session state that is not listed is replaced by the default, never loaded."""
     s = st.session_state
     _process_uploads()
-    cards = [c for c in session.models.zoo_models() if c["operator"] != "none"]
-    try:
-        listed, default = session.models.model_names(), session.models.default_model(cards)
-    except ValueError as e:  # NLVIZ_USER_MODELS is malformed: say so, still show the zoo
-        st.error(str(e))
-        listed, default = [c["name"] for c in cards], None
-    names = listed + [n for n in s.uploaded if n not in listed]
+    names, default, error = model_choices()
+    if error:  # NLVIZ_USER_MODELS is malformed: say so, still show the zoo
+        st.error(error)
     if s.upload_error:
         st.error(s.upload_error)
     side = st.sidebar
@@ -103,7 +115,9 @@ def context(block_filter: Any = None) -> Context | None:
         return None
     if s.model not in names:
         state.put("model", default or names[0])
-    side.selectbox("model", names, key="model", on_change=state.keep, args=("model",))
+    side.selectbox(
+        "model", names, key="model", format_func=_picker_label(dict(s.uploaded)), on_change=state.keep, args=("model",)
+    )
     side.caption(_card_caption(s.model))
     try:
         lm = resources.model(s.model)
@@ -122,6 +136,10 @@ def context(block_filter: Any = None) -> Context | None:
             return None
         arg = s.media_path
     else:
+        if kind == "synthetic" and s.input_auto:  # the first view: a clip the model gets right, showing its point
+            if s.input_index == state.DEFAULTS["input_index"]:  # (unless a clip was asked for already)
+                state.put("input_index", resources.first_clip(s.model))
+            state.put("input_auto", False)
         arg = str(
             side.number_input(
                 "clip index", 0, 9999, step=1, key="input_index", on_change=state.keep, args=("input_index",)
@@ -132,12 +150,16 @@ def context(block_filter: Any = None) -> Context | None:
     except ValueError as e:
         st.error(str(e))
         return None
-    state.follow_input(result.data)
+    note = session.models.domain_note(lm, result.data.source)
+    if note:
+        st.info(note)
     blocks = block_filter(result) if block_filter else result.blocks
+    if blocks and s.block not in blocks:
+        state.put("block", blocks[0])
+    # a new input's first query: on a synthetic clip, the target centre whose attention reaches the cue most
+    state.follow_input(result.data, lambda: session.showcase.best_query(result, s.block if blocks else "")[0])
     if not blocks:
         return Context(lm, result.data, result, "", state.options(), kind, arg)
-    if s.block not in blocks:
-        state.put("block", blocks[0])
     side.selectbox("block", blocks, key="block", on_change=state.keep, args=("block",))
     _view_options(side)
     return Context(lm, result.data, result, s.block, state.options(), kind, arg)

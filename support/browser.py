@@ -55,7 +55,7 @@ def streamlit_app(zoo: Path, log: Path, env: dict[str, str] | None = None) -> It
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        "nlviz.cli.serve",  # what `nlviz app` starts
         "run",
         str(ROOT / "app" / "Home.py"),
         "--server.port",
@@ -73,7 +73,7 @@ def streamlit_app(zoo: Path, log: Path, env: dict[str, str] | None = None) -> It
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + 120  # a loaded 2-core machine can take a while
         while True:
             try:
                 if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":

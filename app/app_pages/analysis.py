@@ -1,6 +1,8 @@
 """Analysis: per-block attention distance, entropy, query-independence and temporal span over the whole clip;
-on synthetic clips, attention mass on the ground-truth objects."""
+on synthetic clips, attention mass on the ground-truth objects. The "dataset" view: the same questions over many
+clips for several models, with confidence intervals (nlviz report)."""
 
+import dataset_view
 import state
 import streamlit as st
 import widgets
@@ -8,9 +10,14 @@ import widgets
 from nlviz import session
 
 state.init()
-st.header("Analysis — every block over the whole clip")
+st.header("Analysis — every block, over this clip or a dataset")
 ctx = widgets.context()
 if ctx is None or not ctx.block:
+    st.stop()
+views = ["this clip", "dataset"]
+view = st.radio("view", views, key="analysis_view", horizontal=True, on_change=state.keep, args=("analysis_view",))
+if view == "dataset":
+    dataset_view.show(ctx)
     st.stop()
 with st.spinner("Computing per-block statistics (rows in chunks, up to 512 sampled queries per block)…"):
     rows = session.summary.block_rows(ctx.result, sample=512, k=ctx.opts.k)

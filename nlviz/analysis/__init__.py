@@ -6,7 +6,11 @@
   ``block_stats`` (chunked over all or sampled queries), ``STAT_LABELS``;
 - ``received_weight``: the weight every key cell receives over many query rows;
 - ``query_independence`` / ``pairwise_js``: mean Jensen–Shannon divergence between rows of different queries;
+  ``js_spread`` (rows against their mean) and GCNet's cosine distance (``cosine_independence`` of rows,
+  ``mean_cosine_distance`` of any vectors, e.g. the block's input and output features);
 - ``on_object_mass`` / ``object_report``: attention mass on ground-truth objects (synthetic masks);
+- ``report`` (``reports``, ``report_metrics``, ``intervals``): per model and block, every statistic above and
+  GCNet's cosine query-independence over a dataset of clips, with 95 % intervals (``nlviz report``);
 - ``attention_rollout``: attention rollout across operator blocks for a few query rows, exact or top-k bounded;
 - captum attributions on the input grid (``integrated_gradients``, ``saliency``, ``layer_gradcam``,
   ``occlusion``) and the ``jacobian_row`` influence of a block's query;
@@ -46,6 +50,9 @@ _EXPORTS = {
     "js_divergence": "independence",
     "pairwise_js": "independence",
     "query_independence": "independence",
+    "js_spread": "independence",
+    "mean_cosine_distance": "independence",
+    "cosine_independence": "independence",
     "object_coverage": "objects",
     "object_queries": "objects",
     "on_object_mass": "objects",
@@ -53,6 +60,13 @@ _EXPORTS = {
     "task_object_mass": "objects",
     "ObjectMass": "objects",
     "attention_rollout": "rollout",
+    "report": "reports",
+    "merge_reports": "reports",
+    "Report": "reports",
+    "ReportConfig": "reports",
+    "METRICS": "report_metrics",
+    "bootstrap_ci": "intervals",
+    "wilson_ci": "intervals",
     "spread": "grids",
     "average": "grids",
     "Attribution": "attribution",

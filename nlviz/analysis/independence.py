@@ -25,13 +25,21 @@ from nlviz.analysis.rows import pick_queries, rows_per_chunk
 from nlviz.ops.base import DEFAULT_MAX_BYTES, Affinity
 
 
+def _entropy(p: Tensor) -> Tensor:
+    """Shannon entropy in nats along the last axis (0·log 0 = 0; NaN for a NaN row)."""
+    return -torch.xlogy(p, p).sum(-1)
+
+
+def _js(h_mid: Tensor, h_p: Tensor, h_q: Tensor) -> Tensor:
+    """JS / log 2 from the entropies of the midpoint and of the two distributions, clamped to [0, 1]."""
+    return ((h_mid - (h_p + h_q) / 2) / math.log(2)).clamp(0, 1)
+
+
 def js_divergence(p: Tensor, q: Tensor) -> Tensor:
-    """Normalized JS divergence (÷ log 2, in [0, 1]) between distributions along the last axis (0·log 0 = 0)."""
+    """Normalized JS divergence (÷ log 2, in [0, 1]) between distributions along the last axis (0·log 0 = 0; NaN
+    where a row is NaN). Computed as H((p + q) / 2) − (H(p) + H(q)) / 2, the same quantity as the KL form."""
     p, q = p.to(torch.float64), q.to(torch.float64)
-    m = (p + q) / 2
-    kl_p = torch.where(p > 0, p * (p.clamp_min(1e-300).log() - m.clamp_min(1e-300).log()), 0).sum(-1)
-    kl_q = torch.where(q > 0, q * (q.clamp_min(1e-300).log() - m.clamp_min(1e-300).log()), 0).sum(-1)
-    return ((kl_p + kl_q) / 2 / math.log(2)).clamp(0, 1)
+    return _js(_entropy((p + q) / 2), _entropy(p), _entropy(q))
 
 
 def query_pairs(n: int, pairs: int, seed: int = 0) -> tuple[Tensor, Tensor]:
@@ -53,7 +61,8 @@ def pairwise_js(aff: Affinity, *, pairs: int = 4096, seed: int = 0) -> Tensor:
     """(B, G) mean normalized JS divergence between the rows of different queries of ``aff``."""
     i, j = query_pairs(aff.weights.shape[2], pairs, seed)
     m = row_mass(aff)  # (B, G, Q, Nk)
-    return js_divergence(m[:, :, i], m[:, :, j]).nanmean(-1)
+    h = _entropy(m)  # (B, G, Q): each row's entropy once, not once per pair
+    return _js(_entropy((m[:, :, i] + m[:, :, j]) / 2), h[:, :, i], h[:, :, j]).nanmean(-1)
 
 
 def query_independence(
@@ -82,3 +91,32 @@ def query_independence(
         part, n = torch.where(ok, js, 0).sum(-1), ok.sum(-1)
         total, count = (part, n) if total is None else (total + part, count + n)
     return total / count
+
+
+def js_spread(aff: Affinity) -> Tensor:
+    """(B, G) mean normalized JS divergence between each query's mass and the mean mass of ``aff``'s queries
+    (all-zero rows skipped)."""
+    m = row_mass(aff)  # (B, G, Q, Nk)
+    ok = ~m.isnan().any(-1)  # (B, G, Q)
+    mean = torch.where(ok[..., None], m, 0).sum(2) / ok.sum(2, keepdim=True).clamp_min(1)  # (B, G, Nk)
+    js = js_divergence(m, mean[:, :, None].expand_as(m))  # (B, G, Q)
+    return torch.where(ok, js, torch.nan).nanmean(-1)
+
+
+def mean_cosine_distance(v: Tensor) -> Tensor:
+    """(..., Q, D) vectors → (...) mean of 1 − cos(v_i, v_j) over the pairs i < j (float64; vectors of norm 0 or
+    NaN are skipped; NaN with fewer than 2 left)."""
+    v = v.to(torch.float64)
+    norm = v.norm(dim=-1, keepdim=True)  # (..., Q, 1)
+    ok = (norm[..., 0] > 0) & ~v.isnan().any(-1)  # (..., Q)
+    u = torch.where(ok[..., None], v / norm.clamp_min(1e-300), 0)  # unit vectors, 0 for skipped ones
+    gram = u @ u.transpose(-1, -2)  # (..., Q, Q) cosines
+    n = ok.sum(-1).to(torch.float64)  # (...)
+    pairs = n * (n - 1) / 2
+    cos_sum = (gram.sum((-1, -2)) - gram.diagonal(dim1=-2, dim2=-1).sum(-1)) / 2  # Σ_{i<j} cos_ij
+    return torch.where(pairs > 0, 1 - cos_sum / pairs.clamp_min(1), torch.nan)
+
+
+def cosine_independence(aff: Affinity) -> Tensor:
+    """(B, G) GCNet's attention distance: :func:`mean_cosine_distance` of the queries' mass rows."""
+    return mean_cosine_distance(row_mass(aff))

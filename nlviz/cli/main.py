@@ -50,7 +50,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        "nlviz.cli.serve",  # streamlit's CLI with torch & co imported while the server starts (cold start)
         "run",
         str(home),
         "--server.port",
@@ -124,10 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true", help="print a JSON list (name, operator, task, metrics.top1, card)")
     m.set_defaults(func=cmd_models)
 
-    from nlviz.cli import convert_cmd, export_cmd, train_cmd
+    from nlviz.cli import convert_cmd, export_cmd, report_cmd, train_cmd
 
     train_cmd.add_parsers(sub)
     export_cmd.add_parsers(sub)
+    report_cmd.add_parsers(sub)
     convert_cmd.add_parsers(sub)
     return p
 

@@ -5,7 +5,8 @@
 Modules: ``batch`` (inputs, manifest, resume, shards, worker processes: :func:`run`), ``viewspec`` (the ViewSpec
 JSON), ``job`` (one input: read, run every model, resolve queries, render, write), ``queries`` (ViewSpec queries →
 cells), ``outputs`` (the files of one (model, block) and of one input), ``records`` (JSON/NPZ payloads),
-``files`` (atomic, reproducible writes).
+``files`` (atomic, reproducible writes). ``report`` writes ``nlviz report``'s files (markdown, CSV, JSON, HTML, PNG;
+resume, shards, merge) and ``zoo_table`` the operator-family table of ``checkpoints/README.md``.
 """
 
 from nlviz.export.batch import Item, expand_inputs, load_models, parse_shard, process, run, write_manifest

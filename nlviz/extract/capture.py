@@ -19,6 +19,9 @@ the device the block ran on and returned on the CPU.
 
 Blocks run per frame inside a video net (:class:`nlviz.models.adapter.PerFrame`) are presented on the video's
 (T, H, W) grid: their rows are non-zero only in the query's own frame.
+
+``capture(model, features=True)`` also keeps each block's input and output feature maps (O(N·C) each, never
+N×N), read per query cell with :meth:`Recording.features` (what GCNet's input/output distances compare).
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class BlockRecord:
     inputs: OpInputs
     frames: int
     module: nn.Module | None = None
+    #: with ``capture(features=True)``: the block's ``input`` and ``output`` tensors as it saw them (detached)
+    maps: dict[str, Tensor] | None = None
 
 
 class Recording:
@@ -101,6 +106,24 @@ class Recording:
         extras = {k: v.cpu() for k, v in aff.extras.items()}
         return replace(aff, weights=aff.weights.cpu(), extras=extras, block=block, geometry=self.geometry(block))
 
+    def features(self, block: str, queries: Any) -> dict[str, Tensor | None]:
+        """The block's ``input`` and ``output`` feature vectors at ``queries`` ((t, y, x) cells of its query grid):
+        name → (B, Q, C) float tensors on the CPU, or None when that map does not lie on the query grid (a block
+        whose output changes resolution). Needs ``capture(..., features=True)``."""
+        r = self.record(block)
+        if r.maps is None:
+            raise ValueError(f"block {block!r} was recorded without its feature maps: use capture(..., features=True)")
+        qgrid, _ = self.grids(block)
+        q = as_queries(queries, qgrid)
+        out: dict[str, Tensor | None] = {}
+        for name, x in r.maps.items():
+            v = _on_grid(x, r.frames)  # (B, C, T, H, W) or None
+            if v is None or tuple(v.shape[2:]) != tuple(qgrid):
+                out[name] = None
+                continue
+            out[name] = v[:, :, q[:, 0], q[:, 1], q[:, 2]].transpose(1, 2).detach().cpu()  # (B, Q, C)
+        return out
+
     def _per_frame(self, r: BlockRecord, q: Tensor, qgrid: Any, kgrid: Any, max_bytes: int) -> Affinity:
         """Rows of a per-frame op on the video grid: the op's rows in the query's frame, zero elsewhere."""
         t = r.frames
@@ -119,6 +142,29 @@ class Recording:
             if v.shape[0] == bt and v.dim() >= 2
         }
         return replace(inner, weights=w, queries=q, query_grid=qgrid, key_grid=kgrid, extras=extras)
+
+
+def _on_grid(x: Tensor, frames: int) -> Tensor | None:
+    """A recorded feature map as (B, C, T, H, W): per-frame maps (B·T, C, H, W) unfolded, images (B, C, H, W) and
+    sequences (B, C, L) given unit axes; None for anything else."""
+    if frames > 1 and x.dim() == 4 and x.shape[0] % frames == 0:
+        return x.reshape(x.shape[0] // frames, frames, *x.shape[1:]).transpose(1, 2)  # (B, C, T, H, W)
+    if x.dim() == 5:
+        return x
+    if x.dim() == 4:
+        return x[:, :, None]
+    if x.dim() == 3:
+        return x[:, :, None, None]
+    return None
+
+
+def _first_tensor(out: Any) -> Tensor | None:
+    """A module's output tensor (the first one of a tuple/list output)."""
+    if isinstance(out, Tensor):
+        return out
+    if isinstance(out, (tuple, list)):
+        return next((o for o in out if isinstance(o, Tensor)), None)
+    return None
 
 
 @contextlib.contextmanager
@@ -145,7 +191,12 @@ def block_names(model: nn.Module) -> list[str]:
 
 @contextlib.contextmanager
 def capture(
-    model: nn.Module, *, blocks: list[str] | None = None, clip: Any = None, fallback: bool = False
+    model: nn.Module,
+    *,
+    blocks: list[str] | None = None,
+    clip: Any = None,
+    fallback: bool = False,
+    features: bool = False,
 ) -> Iterator[Recording]:
     """Record the operator blocks of ``model`` while inside the ``with`` (see the module docstring).
 
@@ -155,6 +206,7 @@ def capture(
         fallback: also record attention that modules nlviz does not know build themselves (softmax over keys,
             ``F.scaled_dot_product_attention``) as they run (:mod:`nlviz.extract.fallback`; it costs what the
             modules themselves cost, and warns so).
+        features: also keep each block's input and output feature maps (:meth:`Recording.features`).
     """
     found = find_blocks(model)
     if blocks is not None:
@@ -184,7 +236,16 @@ def capture(
             frames = rec.input_size[0] if per_frame and rec.input_size else 1
             if per_frame and x.shape[0] % max(frames, 1):
                 frames = 1
-            rec._records[name] = BlockRecord(name, source, inputs, frames, module)
+            rec._records[name] = BlockRecord(name, source, inputs, frames, module, {"input": x} if features else None)
+
+        return hook
+
+    def make_output_hook(name: str):
+        def hook(_mod: nn.Module, _args: tuple[Any, ...], output: Any) -> None:
+            r = rec._records.get(name)
+            y = _first_tensor(output)
+            if threading.get_ident() == owner and r is not None and r.maps is not None and y is not None:
+                r.maps["output"] = y.detach()
 
         return hook
 
@@ -193,6 +254,8 @@ def capture(
             handles.append(model.register_forward_pre_hook(on_model))
             for f in found:
                 handles.append(f.module.register_forward_pre_hook(make_hook(f.name, f.source, f.module, f.per_frame)))
+                if features:
+                    handles.append(f.module.register_forward_hook(make_output_hook(f.name)))
             if fallback:
                 from nlviz.extract.fallback import record_materialized
 

@@ -10,14 +10,15 @@ deterministic bytes) and plotly figures (``*_figure``: interactive). Both draw f
     bat_image(bat_view(aff)); bat_figure(...)        # BA-Transform P, Q (, T) per group + effective map
     compare_image(compare_view([(label, scene), ...]))  # one query in several models/blocks + differences
     profile_image({...}); block_stats_image({...})   # analysis plots from plain arrays / dicts (nlviz.analysis)
+    interval_image(interval_layout(rows, title=...)) # means with 95 % intervals (nlviz report); _svg, _figure
     video_frames([scene, ...])                       # heatmap-video frames (nlviz.data.encode_mp4 writes them)
     figure_bytes(explore_paper(scene, width="single"), "pdf")  # vector figures for papers: SVG, PDF (matplotlib)
     figure_bytes(compare_paper(view), "svg"); layout_problems(fig)  # ... and the check for clipped/overlapping text
 
 Modules: ``scene`` (what a view shows), ``layout`` (panels ↔ pixels), ``colormap`` and ``scale`` (colors and
 what they mean), ``arrows``, ``spacetime``, ``heatmap``, ``bat``, ``compare``, ``plots`` + ``chart``, ``video``,
-and the vector figures for papers: ``paper`` (Explore, saving), ``paper_compare``, ``paper_size`` (column widths,
-fonts), ``paper_layout`` (the text check).
+``interval_chart``, and the vector figures for papers: ``paper`` (Explore, saving), ``paper_compare``,
+``paper_size`` (column widths, fonts), ``paper_layout`` (the text check).
 Render only draws what it is given: statistics come from :mod:`nlviz.analysis`, files are written by
 :mod:`nlviz.export`. Nothing here imports plotly, cv2 or matplotlib until a function needs it.
 """
@@ -55,6 +56,11 @@ _LAZY = {
     "figure_bytes": "nlviz.render.paper",
     "layout_problems": "nlviz.render.paper_layout",
     "width_inches": "nlviz.render.paper_size",
+    "IntervalRow": "nlviz.render.interval_chart",
+    "interval_layout": "nlviz.render.interval_chart",
+    "interval_image": "nlviz.render.interval_chart",
+    "interval_svg": "nlviz.render.interval_chart",
+    "interval_figure": "nlviz.render.interval_chart",
 }
 
 

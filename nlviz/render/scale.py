@@ -24,7 +24,20 @@ _LABELS = {
     "materialized": "weights the module built (as recorded)",
     "jacobian": "Jacobian influence, captum (signed)",
 }
-_ASCII = {"÷": "/", "·": "*", "—": "-", "–": "-", "×": "x", "≥": ">=", "≤": "<=", "∈": "in", "²": "^2", "‖": "|"}
+_ASCII = {
+    "−": "-",
+    "Σ": "sum ",
+    "÷": "/",
+    "·": "*",
+    "—": "-",
+    "–": "-",
+    "×": "x",
+    "≥": ">=",
+    "≤": "<=",
+    "∈": "in",
+    "²": "^2",
+    "‖": "|",
+}
 
 
 def weight_label(kind: str, normalized: bool, groups: str = "") -> str:

@@ -28,19 +28,26 @@ class Forward:
     rec: Any
 
 
-def forward(lm: LoadedModel, clip: Any, *, what: str | None = None, guard: Any = None) -> Forward:
+def forward(
+    lm: LoadedModel, clip: Any, *, what: str | None = None, guard: Any = None, features: bool = False
+) -> Forward:
     """Run ``lm.model`` on ``clip`` (built by :func:`model_input`) inside ``nlviz.capture``.
 
     Args:
         what: how the input is named in errors (default: the clip's source).
         guard: a context manager held around the pass (e.g. a lock shared by concurrent readers).
+        features: also record each block's input and output feature maps (``capture(features=True)``).
     """
     from nlviz.extract import capture
 
     x = model_input(clip, lm)
     what = what or getattr(clip, "source", "the input")
     try:
-        with guard or contextlib.nullcontext(), torch.no_grad(), capture(lm.model, blocks=lm.blocks, clip=clip) as rec:
+        with (
+            guard or contextlib.nullcontext(),
+            torch.no_grad(),
+            capture(lm.model, blocks=lm.blocks, clip=clip, features=features) as rec,
+        ):
             logits = lm.model(x)
     except RuntimeError as e:  # e.g. a checkpoint whose card promises an input it cannot take
         raise ValueError(

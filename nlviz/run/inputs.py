@@ -14,17 +14,26 @@ from torch import Tensor
 from nlviz.run.loaded import LoadedModel
 
 
+def synthetic_sample(source: str, lm: LoadedModel) -> Any:
+    """The :class:`nlviz.data.SyntheticClip` (frames, masks, objects, label) of ``synthetic:I``: sample I of
+    ``lm``'s synthetic task at its data seed."""
+    from nlviz.data import make_task
+
+    if not lm.task:
+        raise ValueError(f"synthetic inputs need a model whose card names its task; {lm.name!r} has none")
+    index = source.split(":", 1)[1]
+    if not index.isdigit():
+        raise ValueError(f"input {source!r}: write synthetic:I with I a clip index (0, 1, ...)")
+    return make_task(lm.task["name"], **lm.task["params"]).sample(lm.seed, int(index))
+
+
 def read_input(source: str, lm: LoadedModel, task_model: LoadedModel | None = None) -> Any:
     """The :class:`nlviz.data.Clip` of ``source`` for ``lm``; ``synthetic:I`` uses ``task_model``'s task and
     seed (default ``lm``'s), so several models can be shown the same synthetic clip."""
-    from nlviz.data import make_task, read_clip, read_frames_folder
+    from nlviz.data import read_clip, read_frames_folder
 
     if source.startswith("synthetic:"):
-        owner = task_model or lm
-        if not owner.task:
-            raise ValueError(f"synthetic inputs need a model whose card names its task; {owner.name!r} has none")
-        task = make_task(owner.task["name"], **owner.task["params"])
-        return task.sample(owner.seed, int(source.split(":", 1)[1])).to_clip(source=source)
+        return synthetic_sample(source, task_model or lm).to_clip(source=source)
     if source.startswith("frames:"):
         return read_frames_folder(source.split(":", 1)[1], frames=lm.frames, size=lm.size)
     return read_clip(source, frames=lm.frames, size=lm.size)

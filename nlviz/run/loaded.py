@@ -127,9 +127,11 @@ def describe(
     size: int | None = None,
     seed: int | None = None,
     blocks: Any = "all",
+    require_blocks: bool = True,
 ) -> LoadedModel:
     """The LoadedModel of ``model``: its card's input spec (or ``spec``), with ``frames``/``size`` overriding it,
-    ``seed`` the synthetic data seed (default: the card's held-out seed), ``blocks`` "all" or module names."""
+    ``seed`` the synthetic data seed (default: the card's held-out seed), ``blocks`` "all" or module names.
+    ``require_blocks=False`` accepts a model without operator blocks (a baseline: ``blocks`` is then empty)."""
     from nlviz.extract import block_names
 
     spec = spec if spec is not None else card_spec(model)
@@ -138,6 +140,8 @@ def describe(
     data = card.get("data") or {}
     seed = seed if seed is not None else data.get("eval_seed", card.get("metrics", {}).get("eval_seed", 1))
     names = block_names(model)
+    if not names and not require_blocks:
+        return LoadedModel(name, label_of(name), model, spec, card.get("task"), int(seed), [])
     if not names:
         raise ValueError(f"model {name!r} has no operator blocks to show (a baseline without non-local operators)")
     if blocks == "all":

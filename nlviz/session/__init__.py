@@ -10,12 +10,25 @@ Modules: ``models`` (zoo, default model, safe checkpoint uploads), ``clips`` (sy
 sample video, safe media uploads), ``results`` (the forward pass and the point → query-cell map), ``views``
 (Explore and BA-Transform), ``strip`` (click geometry), ``compare`` (several models/blocks + divergence),
 ``summary`` (per-block analysis), ``attribution`` (captum beside attention), ``exporting`` (ViewSpec + files),
-``figures`` (the plotly figures of all of these). The app reaches the library through this package only.
+``figures`` (the plotly figures of all of these), ``showcase`` (the first view: a clip and query that show the
+model's point). The app reaches the library through this package only.
 A *point* is (t, y, x) in model-input pixels. Bad uploads raise :class:`UploadError` (a ValueError) whose
 message names the file and the problem.
 """
 
-from nlviz.session import attribution, clips, compare, exporting, figures, models, results, strip, summary, views
+from nlviz.session import (
+    attribution,
+    clips,
+    compare,
+    exporting,
+    figures,
+    models,
+    results,
+    showcase,
+    strip,
+    summary,
+    views,
+)
 from nlviz.session.clips import ClipData
 from nlviz.session.models import UploadError
 from nlviz.session.results import Result
@@ -34,6 +47,7 @@ __all__ = [
     "figures",
     "models",
     "results",
+    "showcase",
     "strip",
     "summary",
     "views",

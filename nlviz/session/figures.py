@@ -59,3 +59,12 @@ def block_profiles(rows: list[dict[str, Any]]) -> Any:
     return profile_figure(
         {r["block"]: r["temporal profile"] for r in rows}, title="mean temporal profile", ylabel="mass per key frame"
     )
+
+
+def dataset_chart(rep: Any, metric: str) -> Any:
+    """One metric of a dataset report (:func:`nlviz.session.summary.dataset_report`): a bar per model × block
+    with its 95 % interval, colored by model (the chart of report.html)."""
+    from nlviz.export.report import chart
+    from nlviz.render import interval_figure
+
+    return interval_figure(chart(rep, metric))

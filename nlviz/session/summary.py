@@ -10,6 +10,9 @@
   a uniform row (:func:`nlviz.analysis.object_report`).
 
 Results are memoized on the Result (they depend only on it and the arguments).
+
+The dataset view: :func:`dataset_report` runs :func:`nlviz.analysis.report` over synthetic clips for several models;
+:func:`dataset_tables`, :func:`dataset_metrics` and :func:`dataset_notes` give what ``report.md`` shows.
 """
 
 from __future__ import annotations
@@ -110,3 +113,66 @@ def object_rows(result: Result, *, min_cover: float = 0.5) -> list[dict[str, Any
             )
     result.memo[key] = rows
     return rows
+
+
+# ---------------------------------------------------------------------- the dataset view (nlviz report)
+#: clips of the dataset view by default (the report's intervals narrow as 1/√clips)
+DATASET_CLIPS = 16
+
+
+def dataset_report(models: list[Any], *, clips: int = DATASET_CLIPS, queries: int = 64, seed: int = 0) -> Any:
+    """:func:`nlviz.analysis.report` of ``models`` (LoadedModels) on ``synthetic:clips`` — clips 0 … clips − 1 of
+    each model's own task at its held-out seed — holding every model's lock shared while it runs.
+
+    Raises:
+        ValueError: no model, a model without a synthetic task, or ``clips`` < 1.
+    """
+    import contextlib
+
+    from nlviz.analysis import report
+    from nlviz.session.results import model_lock
+
+    if not models:
+        raise ValueError("choose at least one model for the dataset view")
+    untasked = [lm.name for lm in models if not lm.task]
+    if untasked:
+        raise ValueError(f"the dataset view runs on synthetic clips; these models name no task: {untasked}")
+    if not isinstance(clips, int) or clips < 1:
+        raise ValueError(f"clips={clips!r} must be a positive number")
+    with contextlib.ExitStack() as stack:
+        for lm in {id(lm.model): lm for lm in models}.values():
+            stack.enter_context(model_lock(lm.model).shared())
+        return report(models, f"synthetic:{clips}", queries=queries, seed=seed)
+
+
+def dataset_tables(rep: Any) -> list[tuple[str, list[dict[str, str]]]]:
+    """The report's tables (the sections of report.md), each as (title, rows of column → text)."""
+    from nlviz.export.report import SECTIONS, table
+
+    out = []
+    for title, names in SECTIONS:
+        head, rows = table(rep, names)
+        out.append((title, [dict(zip(head, r)) for r in rows]))
+    return out
+
+
+def dataset_metrics(rep: Any) -> dict[str, str]:
+    """Metric name → its label, for the metrics the report's models have (block metrics only with blocks)."""
+    from nlviz.analysis.report_metrics import METRICS, metric_label
+
+    has_blocks = any(m["blocks"] for m in rep.models)
+    return {n: metric_label(n, rep.config.k) for n, m in METRICS.items() if has_blocks or m.level == "model"}
+
+
+def metric_help(name: str) -> str:
+    """What a report metric is (one sentence)."""
+    from nlviz.analysis.report_metrics import METRICS
+
+    return METRICS[name].help + "."
+
+
+def dataset_notes(rep: Any) -> list[str]:
+    """What the numbers are: clips and queries, how the intervals are computed, how signed rows are read."""
+    from nlviz.export.report import notes, summary_lines
+
+    return [*summary_lines(rep), *notes(rep)]

@@ -41,10 +41,10 @@ def fresh(page, url: str) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the sidebar selectbox labelled ``label``."""
+    """Pick ``option`` in the sidebar selectbox labelled ``label`` (the model picker shows "NAME — top-1 …")."""
     box = page.locator("[data-testid='stSidebar']").get_by_label(label, exact=True)
     box.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    page.get_by_role("option", name=re.compile(rf"^{re.escape(option)}( — .*)?$")).click()
     wait_idle(page)
 
 
@@ -72,7 +72,7 @@ def test_choices_survive_every_page_change_and_export_exports_them(app_page):
     fill(page, "frame t", 3)
     fill(page, "row y", 21)
     fill(page, "column x", 6)
-    chosen = ("tiny_nl_dot", "2", ("3", "21", "6"))
+    chosen = ("tiny_nl_dot — top-1 0.25", "2", ("3", "21", "6"))
     for link, title in [("Analysis", "Analysis"), ("Compare", "Compare"), ("Export", "Export"), ("Explore", "Explore")]:
         go_to(page, link, title)
         if link == "Analysis":  # no query inputs here: the page names the query it analyses
