@@ -20,9 +20,10 @@ from typing import Any
 
 DESCRIPTION = (
     "Export spacetime arrow plots, heatmaps, BA-Transform matrices, comparisons, MP4 (H.264), offline HTML, "
-    "JSON/NPZ weights and vector figures for papers (SVG, PDF) for many inputs. Models: zoo names, checkpoints, or your own model from code (--model "
-    "file.py:build --weights w.pth and its input flags). Inputs: files, globs, folders, frames:DIR or synthetic:N "
-    "(synthetic needs a model with a task: --task for a model from code). --spec view.json "
+    "JSON/NPZ weights and vector figures for papers (SVG, PDF) for many inputs. Models: zoo names, checkpoints, "
+    "or your own model from code (--model file.py:build --weights w.pth and its input flags). Inputs: files, "
+    "globs, folders, frames:DIR or synthetic:N (synthetic needs a model with a task: --task for a model from code). "
+    "--spec view.json "
     "supplies defaults that the flags override. Writes OUT/<input>/... and OUT/manifest.json (one entry per input: "
     "status, outputs, seconds, error). Exit status: 0 all done, 1 some inputs failed (see the manifest), 2 usage error."
 )
