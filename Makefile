@@ -61,7 +61,8 @@ zoo: $(RUN_STAMP)
 	$(VENV)/bin/nlviz report --zoo --input synthetic:$(ZOO_CLIPS) --out $(ZOO_REPORT) --table checkpoints/README.md \
 	  --workers 2 --quiet
 
-# README images: the Explore page after a click (real browser) and a Fig. 3-style export from a zoo model.
+# README images: the Explore page after a click (real browser), a Fig. 3-style export from a zoo model, and the
+# paper figures (PDF exports rendered by poppler's pdftoppm).
 DOCS_TMP := $(shell mktemp -d -u /tmp/nlviz-docs.XXXX)
 docs-images: $(TEST_STAMP) browser
 	mkdir -p docs/images $(DOCS_TMP)
@@ -70,6 +71,13 @@ docs-images: $(TEST_STAMP) browser
 	$(VENV)/bin/nlviz export --model st_nl_gaussian --input synthetic:1 --out $(DOCS_TMP)/fig3 \
 	  --query 5,9,27 --top-k 20 --format png --quiet
 	cp $(DOCS_TMP)/fig3/synthetic-0/st_nl_gaussian__layer3.nl0_q00_arrows.png docs/images/fig3_export.png
+	command -v pdftoppm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+	for w in single double; do $(VENV)/bin/nlviz export --model st_i3d_nl --model st_bat3d --model st_nl_concat \
+	  --input synthetic:2 --out $(DOCS_TMP)/paper-$$w --query 4,14,26 --min-fraction 0.05 --compare-scale per_row \
+	  --format pdf --paper-width $$w --quiet; done
+	pdftoppm -r 150 -png -singlefile $(DOCS_TMP)/paper-single/synthetic-1/st_i3d_nl__layer3.nl0_q00_arrows.pdf \
+	  docs/images/paper_explore
+	pdftoppm -r 110 -png -singlefile $(DOCS_TMP)/paper-double/synthetic-1/compare_q00.pdf docs/images/paper_compare
 	rm -rf $(DOCS_TMP)
 
 clean:

@@ -51,6 +51,7 @@ DEFAULTS = {
     "formats": ["png", "json"],
     "export_files": [],  # [(file name, bytes)] the exporter wrote for export_cell
     "export_cell": None,
+    "paper_width": "double",  # width of the SVG/PDF figures (nlviz.session.exporting.paper_widths)
     "analysis_view": "this clip",  # Analysis: "this clip" or "dataset" (nlviz report over synthetic clips)
     "dataset_models": None,  # the dataset view's models (None: the sidebar's model and the Compare page's)
     "dataset_clips": 16,
@@ -80,6 +81,7 @@ WIDGETS = [
     "compare_scale",
     "attr_method",
     "formats",
+    "paper_width",
     "analysis_view",
     "dataset_models",
     "dataset_clips",

@@ -225,3 +225,27 @@ def query_view(ctx: Context) -> Any:
         col.number_input(name, 0, n - 1, step=1, key=key, on_change=state.keep, args=(key,))
     cols[3].markdown(f"**query cell** (t,y,x) = `{view.cell}` of `{ctx.block}`  \n{ctx.data.description}")
     return view
+
+
+def paper_downloads(name: str, render: Any, key: str) -> None:
+    """SVG and PDF downloads of a view as a figure for a paper, at the column width picked beside them.
+    ``render(fmt, width)`` returns the file's bytes; it runs only when a button is clicked (not on every rerun)."""
+    cols = st.columns([2, 1, 1, 2], vertical_alignment="bottom")
+    widths = session.exporting.paper_widths()
+    width = cols[0].selectbox(
+        "paper width",
+        widths,
+        key="paper_width",
+        format_func=session.exporting.width_caption,
+        on_change=state.keep,
+        args=("paper_width",),
+    )
+    for col, fmt in zip(cols[1:3], ("svg", "pdf")):
+        col.download_button(
+            f"{fmt.upper()} for a paper",
+            lambda fmt=fmt: render(fmt, width),
+            file_name=f"{name}.{fmt}",
+            mime="image/svg+xml" if fmt == "svg" else "application/pdf",
+            key=f"{key}_{fmt}",
+            on_click="ignore",
+        )

@@ -68,6 +68,11 @@ def panel() -> None:
     st.plotly_chart(
         session.figures.comparison(cview, ctx.opts.panel_size), key="compare_fig", theme=None, width="content"
     )
+    widgets.paper_downloads(
+        session.exporting.PAPER_COMPARE_NAME,
+        lambda fmt, width: session.exporting.paper_compare(cview, fmt, width),
+        key="compare_paper",
+    )
     if rows:
         st.subheader("Where the variants disagree (each against the first row)")
         widgets.table(rows)

@@ -40,6 +40,11 @@ def panel() -> None:
         st.dataframe([{"statistic": k, "value": v} for k, v in view.stats.items()], hide_index=True)
     st.subheader(f"Top-{len(view.topk)} key cells")
     st.dataframe(view.topk, hide_index=True)
+    widgets.paper_downloads(
+        session.exporting.paper_explore_name(ctx.result, view),
+        lambda fmt, width: session.exporting.paper_explore(view, fmt, width),
+        key="explore_paper",
+    )
 
 
 panel()

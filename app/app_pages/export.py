@@ -29,7 +29,8 @@ def panel() -> None:
         mime="application/json",
         on_click="ignore",
     )
-    spec = session.exporting.view_spec(ctx.result, ctx.block, view.point, ctx.opts, st.session_state.formats or ["png"])
+    s = st.session_state
+    spec = session.exporting.view_spec(ctx.result, ctx.block, view.point, ctx.opts, s.formats or ["png"], s.paper_width)
     cols[3].download_button(
         "ViewSpec (spec.json)", spec.to_json(), file_name="spec.json", mime="application/json", on_click="ignore"
     )
@@ -37,11 +38,22 @@ def panel() -> None:
     st.code(session.exporting.command_line(ctx.result, "spec.json"), language="bash")
     st.subheader("Files from the batch exporter")
     formats = st.multiselect(
-        "formats", ["png", "mp4", "html", "json"], key="formats", on_change=state.keep, args=("formats",)
+        "formats", ["png", "mp4", "html", "json", "svg", "pdf"], key="formats", on_change=state.keep, args=("formats",)
     )
+    if {"svg", "pdf"} & set(formats):
+        st.selectbox(
+            "paper width (svg, pdf)",
+            session.exporting.paper_widths(),
+            key="paper_width",
+            format_func=session.exporting.width_caption,
+            on_change=state.keep,
+            args=("paper_width",),
+        )
     if st.button("Render files", type="primary", disabled=not formats):
         with st.spinner("Rendering with nlviz.export (the same code as the command line)…"):
-            paths = session.exporting.export(ctx.result, ctx.block, view.point, ctx.opts, formats, tempfile.mkdtemp())
+            paths = session.exporting.export(
+                ctx.result, ctx.block, view.point, ctx.opts, formats, tempfile.mkdtemp(), s.paper_width
+            )
         st.session_state.export_files = [(p.name, p.read_bytes()) for p in paths]
         st.session_state.export_cell = view.cell
     if st.session_state.export_files:

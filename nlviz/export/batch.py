@@ -158,11 +158,20 @@ def write_manifest(out_dir: Path, spec: ViewSpec, items: list[Item]) -> dict[str
     return manifest
 
 
+def _normalized(stored: Any) -> Any:
+    """A stored spec as this nlviz writes it (fields added since, such as ``paper_width``, at their defaults), so
+    that ``--resume`` goes on with a run an older nlviz started with the same spec."""
+    try:
+        return ViewSpec.from_dict(stored).to_dict()
+    except (SpecError, TypeError):
+        return stored
+
+
 def _check_spec(out_dir: Path, spec: ViewSpec, resume: bool) -> None:
     from nlviz.export.files import write_text
 
     path = out_dir / STATE / "spec.json"
-    if resume and path.exists() and json.loads(path.read_text()) != spec.to_dict():
+    if resume and path.exists() and _normalized(json.loads(path.read_text())) != spec.to_dict():
         raise ValueError(
             f"{out_dir}: --resume with a different ViewSpec than the run that wrote it ({path}); "
             "rerun without --resume or use another --out"

@@ -11,6 +11,8 @@ Files, in ``OUT/<input id>/`` (``PAIR`` = ``<model>__<block>``, ``qNN`` = query 
 - html: ``PAIR.html`` (and ``compare.html``), plotly.js from ``OUT/plotly.min.js`` or inline;
 - json: ``PAIR.json`` (top-k, per-query statistics) and ``PAIR.npz`` (full rows), ``blocks.json`` (the numbers of
   ``blocks.png``: :func:`nlviz.analysis.block_stats` over the exported queries of each block).
+- svg, pdf: ``PAIR_qNN_arrows.svg`` / ``.pdf`` (the frames with the weights overlaid, the arrows and a colorbar, as
+  one vector figure ``paper_width`` wide) and ``compare_qNN.svg`` / ``.pdf`` (the comparison grid).
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ def make_scenes(spec: Any, clip: Any, aff: Any, title: str) -> list[Scene]:
                 aff,
                 i,
                 k=spec.k,
+                min_fraction=spec.min_fraction,
                 show=spec.frames,
                 groups=spec.groups,
                 scale=scale,

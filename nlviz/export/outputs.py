@@ -19,6 +19,7 @@ PROFILE_SERIES = 10  # lines in a profile plot (the first queries)
 VIDEO_QUERIES = 4  # queries side by side in one mp4
 #: the block statistics of ``blocks.png`` / ``blocks.json`` (:data:`nlviz.analysis.STATS` names)
 BLOCK_STATS = ("spatial_distance", "temporal_distance", "entropy", "topk_mass", "same_frame_mass")
+PAPER_FORMATS = ("svg", "pdf")  # vector figures for papers (nlviz.render.paper), ``spec.paper_width`` wide
 
 
 def _plotlyjs(spec: Any) -> str:
@@ -93,6 +94,16 @@ def write_pair(
         title = f"{info.get('model')} | {info.get('block')} | {info.get('input')}"
         if figs:
             out.append(files.write_html(folder / f"{pair}.html", figs, title=title, plotlyjs=_plotlyjs(spec)))
+    vector = [f for f in spec.formats if f in PAPER_FORMATS]
+    if vector and "arrows" in spec.views:
+        from nlviz.render.paper import explore_paper, figure_bytes
+
+        for i, sc in enumerate(scenes):
+            fig = explore_paper(sc, width=spec.paper_width)
+            for fmt in vector:
+                out.append(
+                    files.write_bytes(folder / f"{pair}_q{i:02d}_arrows.{fmt}", figure_bytes(fig, fmt, title=sc.title))
+                )
     if "json" in spec.formats:
         from nlviz.export.records import affinity_arrays, affinity_record
 
@@ -120,12 +131,22 @@ def write_input_level(
         n = min(len(scenes) for _, scenes in comparable)
         for i in range(n):
             entries = [(label, scenes[i]) for label, scenes in comparable]
-            views.append(compare_view(entries, title=f"{input_id} | query {i}: {len(entries)} models/blocks"))
+            title = f"{input_id} | query {i}: {len(entries)} models/blocks"
+            views.append(compare_view(entries, title=title, per_row=spec.compare_scale == "per_row"))
     if "png" in spec.formats:
         for i, v in enumerate(views):
             out.append(files.write_png(folder / f"compare_q{i:02d}.png", compare_image(v, panel_size=spec.panel_size)))
         if stats:
             out.append(files.write_png(folder / "blocks.png", block_stats_image(shown)))
+    vector = [f for f in spec.formats if f in PAPER_FORMATS]
+    if vector and views:
+        from nlviz.render.paper import figure_bytes
+        from nlviz.render.paper_compare import compare_paper
+
+        for i, v in enumerate(views):
+            fig = compare_paper(v, width=spec.paper_width)
+            for fmt in vector:
+                out.append(files.write_bytes(folder / f"compare_q{i:02d}.{fmt}", figure_bytes(fig, fmt, title=v.title)))
     if "html" in spec.formats and (views or stats):
         figs = [(v.title, compare_figure(v, panel_size=spec.panel_size)) for v in views]
         if stats:

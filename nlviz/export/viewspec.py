@@ -9,17 +9,20 @@ Example (every field optional except ``version``; shown with the defaults where 
       "blocks": "all",                          # or ["layer3.0.nl"] ("block": "..." also works)
       "queries": {"mode": "auto", "k": 4, "by": "attended"},
       "k": 20,                                  # arrows: the k highest-weighted key cells per query
+      "min_fraction": 0,                        # ... leaving out those below this fraction of the strongest
       "colormap": "auto",                       # viridis for weights >= 0, rdbu for signed ones
       "normalization": "query",                 # "query" | "shared" | [vmin, vmax]
       "groups": "mean",                         # "mean" | "max" over groups/heads, or one group index
       "frames": "all",                          # key-grid frames shown: "all" | N (evenly spaced) | [t, ...]
-      "formats": ["png", "json"],               # any of png, mp4, html, json
+      "formats": ["png", "json"],               # any of png, mp4, html, json, svg, pdf
       "views": ["arrows", "heatmap", "bat", "profile", "compare", "blocks"],  # what png/html show
       "input_frames": null, "input_size": null, # clip sampling; null = from the model card
       "seed": null,                             # synthetic:N inputs: data seed (null = the card's eval seed)
       "panel_size": 160,                        # displayed size (px) of one frame, at least
       "fps": null,                              # mp4 frame rate (null = the source fps, else 4)
-      "plotlyjs": "shared"                      # html: "shared" (one OUT/plotly.min.js) or "inline"
+      "plotlyjs": "shared",                     # html: "shared" (one OUT/plotly.min.js) or "inline"
+      "paper_width": "double",                  # svg/pdf: "single" (3.25 in) | "double" (6.875 in) | 3.5 | "8.9cm"
+      "compare_scale": "shared"                 # compare: one color scale for all rows, or "per_row"
     }
 
 A model from code (a factory that returns an ``nn.Module``: :class:`nlviz.run.UserModel`) is an object in
@@ -31,7 +34,9 @@ the models a file names are exactly what ``nlviz export --spec`` imports: read s
 
 Views (png and html): ``arrows`` (spacetime arrow plot), ``heatmap`` (per-frame overlays), ``bat`` (BA-Transform
 matrices, BAT blocks only), ``profile`` (temporal profile), ``compare`` (several models/blocks + differences),
-``blocks`` (distance/entropy per block). ``mp4`` is the heatmap video; ``json`` the numbers.
+``blocks`` (distance/entropy per block). ``mp4`` is the heatmap video; ``json`` the numbers. ``svg`` and ``pdf`` are
+vector figures for papers, ``paper_width`` wide: ``arrows`` (the frames with the weights overlaid, arrows and a
+colorbar: :mod:`nlviz.render.paper`) and ``compare`` (:mod:`nlviz.render.paper_compare`).
 
 Queries (``queries.mode``):
 
@@ -57,13 +62,14 @@ from nlviz.jsonfile import read_json
 from nlviz.run.usermodel import UserModel, is_factory
 
 VERSION = 1
-FORMATS = ("png", "mp4", "html", "json")
+FORMATS = ("png", "mp4", "html", "json", "svg", "pdf")
 QUERY_MODES = ("explicit", "grid", "auto", "all")
 UNITS = ("pixels", "cells")
 AUTO_BY = ("attended", "entropy")
 NORMALIZATIONS = ("query", "shared")
 FUSE = ("mean", "max")
 PLOTLYJS = ("shared", "inline")
+COMPARE_SCALES = ("shared", "per_row")
 VIEWS = ("arrows", "heatmap", "bat", "profile", "compare", "blocks")
 
 
@@ -194,6 +200,7 @@ class ViewSpec:
     blocks: str | tuple[str, ...] = "all"
     queries: QuerySpec = field(default_factory=QuerySpec)
     k: int = 20
+    min_fraction: float = 0.0
     colormap: str = "auto"
     normalization: str | tuple[float, float] = "query"
     groups: str | int = "mean"
@@ -206,6 +213,8 @@ class ViewSpec:
     panel_size: int = 160
     fps: float | None = None
     plotlyjs: str = "shared"
+    paper_width: str | float = "double"
+    compare_scale: str = "shared"
     version: int = VERSION
 
     def __post_init__(self) -> None:
@@ -225,6 +234,10 @@ class ViewSpec:
         if not isinstance(self.queries, QuerySpec):
             raise SpecError("queries", f"must be an object, got {self.queries!r}")
         _int("k", self.k, 1)
+        if not 0 <= _number("min_fraction", self.min_fraction) < 1:
+            raise SpecError(
+                "min_fraction", f"must be in [0, 1) (a fraction of the strongest weight), got {self.min_fraction!r}"
+            )
         _choice("colormap", self.colormap, ("auto", *COLORMAPS))
         if isinstance(self.normalization, (list, tuple)):
             if len(self.normalization) != 2:
@@ -259,6 +272,21 @@ class ViewSpec:
         if self.fps is not None and (_number("fps", self.fps) <= 0 or self.fps > 240):
             raise SpecError("fps", f"must be in (0, 240], got {self.fps!r}")
         _choice("plotlyjs", self.plotlyjs, PLOTLYJS)
+        self._check_paper_width(set_)
+        _choice("compare_scale", self.compare_scale, COMPARE_SCALES)
+
+    def _check_paper_width(self, set_: Any) -> None:
+        from nlviz.render.paper_size import width_inches
+
+        w = self.paper_width
+        if not isinstance(w, (str, int, float)) or isinstance(w, bool):
+            raise SpecError("paper_width", f"must be a preset name or a length, got {w!r}")
+        try:
+            width_inches(w)
+        except ValueError as e:
+            raise SpecError("paper_width", str(e)) from None
+        if isinstance(w, str):
+            set_(self, "paper_width", w.strip().lower())
 
     def _check_frames(self, set_: Any) -> None:
         f = self.frames

@@ -12,12 +12,15 @@ deterministic bytes) and plotly figures (``*_figure``: interactive). Both draw f
     profile_image({...}); block_stats_image({...})   # analysis plots from plain arrays / dicts (nlviz.analysis)
     interval_image(interval_layout(rows, title=...)) # means with 95 % intervals (nlviz report); _svg, _figure
     video_frames([scene, ...])                       # heatmap-video frames (nlviz.data.encode_mp4 writes them)
+    figure_bytes(explore_paper(scene, width="single"), "pdf")  # vector figures for papers: SVG, PDF (matplotlib)
+    figure_bytes(compare_paper(view), "svg"); layout_problems(fig)  # ... and the check for clipped/overlapping text
 
 Modules: ``scene`` (what a view shows), ``layout`` (panels ↔ pixels), ``colormap`` and ``scale`` (colors and
 what they mean), ``arrows``, ``spacetime``, ``heatmap``, ``bat``, ``compare``, ``plots`` + ``chart``, ``video``,
-``interval_chart``.
+``interval_chart``, and the vector figures for papers: ``paper`` (Explore, saving), ``paper_compare``,
+``paper_size`` (column widths, fonts), ``paper_layout`` (the text check).
 Render only draws what it is given: statistics come from :mod:`nlviz.analysis`, files are written by
-:mod:`nlviz.export`. Nothing here imports plotly or cv2 until a function needs it.
+:mod:`nlviz.export`. Nothing here imports plotly, cv2 or matplotlib until a function needs it.
 """
 
 from __future__ import annotations
@@ -48,6 +51,11 @@ _LAZY = {
     "block_stats_image": "nlviz.render.plots",
     "block_stats_figure": "nlviz.render.plots",
     "video_frames": "nlviz.render.video",
+    "explore_paper": "nlviz.render.paper",
+    "compare_paper": "nlviz.render.paper_compare",
+    "figure_bytes": "nlviz.render.paper",
+    "layout_problems": "nlviz.render.paper_layout",
+    "width_inches": "nlviz.render.paper_size",
     "IntervalRow": "nlviz.render.interval_chart",
     "interval_layout": "nlviz.render.interval_chart",
     "interval_image": "nlviz.render.interval_chart",

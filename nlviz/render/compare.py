@@ -103,7 +103,7 @@ def compare_view(
     )
 
 
-def _rows(view: CompareView) -> list[tuple[np.ndarray, ColorScale, float]]:
+def grid_rows(view: CompareView) -> list[tuple[np.ndarray, ColorScale, float]]:
     """(maps (F, H, W), scale, opacity) of every grid row: the entries, then the differences."""
     return [(m, s, ALPHA) for m, s in zip(view.maps, view.scales)] + [
         (d, s, DIFF_ALPHA) for d, s in zip(view.diffs, view.diff_scales)
@@ -124,7 +124,7 @@ def compare_image(view: CompareView, *, panel_size: int = 128) -> np.ndarray:
     panels, titles = {}, {}
     for c, f in enumerate(view.input_frames):
         titles[(0, c)] = f"frame {f}"
-        for r, (data, scale, alpha) in enumerate(_rows(view)):
+        for r, (data, scale, alpha) in enumerate(grid_rows(view)):
             panels[(r, c)] = overlay(view.frames[f], data[c], scale, alpha)
     canvas = compose(grid, panels, titles, view.row_labels())
     for e, (col, box) in enumerate(view.queries):
@@ -152,7 +152,7 @@ def compare_figure(view: CompareView, *, panel_size: int = 128) -> Any:
     fig.update_layout(width=fig.layout.width + left, margin=dict(l=left))
     s = grid.scale
     labels = view.row_labels()
-    for r, (data, scale, alpha) in enumerate(_rows(view)):
+    for r, (data, scale, alpha) in enumerate(grid_rows(view)):
         diff = r >= e_count
         axis = "coloraxis2" if diff else "coloraxis"
         z = data / scale.vmax if view.per_row else data
@@ -207,12 +207,14 @@ def compare_figure(view: CompareView, *, panel_size: int = 128) -> Any:
     return fig
 
 
-def _axis(scale: ColorScale, per_row: bool) -> dict:
-    """A coloraxis for ``scale``; with scales per row, the fraction of each row's maximum (0…1 or −1…1)."""
-    if not per_row:
-        return coloraxis(scale)
+def unit_scale(scale: ColorScale) -> ColorScale:
+    """The colorbar of rows drawn each on its own scale: the fraction of the row's maximum (0…1 or −1…1)."""
     lo = -1.0 if scale.signed else 0.0
-    unit = ColorScale(
+    return ColorScale(
         lo, 1.0, scale.cmap, scale.label.replace(", scale per row", "") + " ÷ the row's max", scale.signed
     )
-    return coloraxis(unit)
+
+
+def _axis(scale: ColorScale, per_row: bool) -> dict:
+    """A coloraxis for ``scale``; with scales per row, the fraction of each row's maximum (0…1 or −1…1)."""
+    return coloraxis(unit_scale(scale) if per_row else scale)
