@@ -117,7 +117,7 @@ def options() -> ViewOptions:
         normalization=norm,
         panel_size=int(s.panel),
         min_fraction=float(s.min_fraction),
-        values=s.values,
+        values=s["values"],  # not s.values: that is the session state's dict method
     )
 
 

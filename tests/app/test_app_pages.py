@@ -76,6 +76,18 @@ def test_explore_click_and_numeric_query(zoo):
     assert "`(1, 0, 7)`" in at.markdown[-1].value
 
 
+def test_explore_shows_shares_when_asked(zoo):
+    """values = "share": the top-k table holds each key's share of the row's |weight| (the option used to be read
+    as the session state's ``values`` method, so the page always showed raw weights)."""
+    at = page("explore", model="tiny_nl_dot", min_fraction=0.0, values="share")
+    point = tuple(at.session_state[k] for k in ("q_t", "q_y", "q_x"))
+    _, _, rec, _ = direct("tiny_nl_dot", 0)
+    cell = [int(v) for v in rec.geometry("layer3.nl0").query.cell_at(*point)[0]]
+    row = rec.affinity("layer3.nl0", [cell]).rows()[0, 0, 0].double().abs()
+    shares = (row / row.sum()).topk(20).values.numpy()
+    np.testing.assert_allclose(at.dataframe[1].value["weight"].to_numpy(), shares, rtol=1e-6)
+
+
 def test_explore_image_model(zoo):
     """An image model: a one-frame clip of the image task; the same click → numbers path."""
     at = page("explore", model="tiny_im_nl", min_fraction=0.0)
