@@ -10,12 +10,25 @@ Modules: ``models`` (zoo, default model, safe checkpoint uploads), ``clips`` (sy
 sample video, safe media uploads), ``results`` (the forward pass and the point → query-cell map), ``views``
 (Explore and BA-Transform), ``strip`` (click geometry), ``compare`` (several models/blocks + divergence),
 ``summary`` (per-block analysis), ``attribution`` (captum beside attention), ``exporting`` (ViewSpec + files),
-``figures`` (the plotly figures of all of these). The app reaches the library through this package only.
+``figures`` (the plotly figures of all of these), ``hover`` (what the browser needs to compute rows itself as the
+pointer moves). The app reaches the library through this package only.
 A *point* is (t, y, x) in model-input pixels. Bad uploads raise :class:`UploadError` (a ValueError) whose
 message names the file and the problem.
 """
 
-from nlviz.session import attribution, clips, compare, exporting, figures, models, results, strip, summary, views
+from nlviz.session import (
+    attribution,
+    clips,
+    compare,
+    exporting,
+    figures,
+    hover,
+    models,
+    results,
+    strip,
+    summary,
+    views,
+)
 from nlviz.session.clips import ClipData
 from nlviz.session.models import UploadError
 from nlviz.session.results import Result
@@ -32,6 +45,7 @@ __all__ = [
     "compare",
     "exporting",
     "figures",
+    "hover",
     "models",
     "results",
     "strip",
