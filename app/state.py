@@ -34,6 +34,7 @@ DEFAULTS = {
     "hover": False,
     "min_fraction": 0.05,  # arrows below this share of the strongest are not drawn
     "values": "weight",  # "weight" or "share" (of the row's |weight|)  # Explore: also draw the interactive (plotly) per-frame heatmaps
+    "picker": "follow the pointer",  # Explore: widgets.PICKERS (the hover component, or the click strip)
     "q_t": 0,
     "q_y": 0,
     "q_x": 0,
@@ -69,6 +70,7 @@ WIDGETS = [
     "min_fraction",
     "values",
     "hover",
+    "picker",
     "q_t",
     "q_y",
     "q_x",

@@ -1,6 +1,7 @@
 """The hover component's payload (nlviz.session.hover): the rows recomputed in Python from what it carries equal the
 library's rows for every family the browser computes; its geometry tables, frames, colormaps and label are the
-ones the server-side views use; the other families keep click-to-update."""
+ones the server-side views use; the other families keep click-to-update; the Explore page mounts the component
+for the first and the click strip for the second."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import json
 import cv2
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from nlviz import session
 from nlviz.render.colormap import lut
 from nlviz.render.heatmap import pixel_map
 from nlviz.render.layout import upscale
+from support.app import PAGES
 from support.checkpoints import save_tiny
 
 HOVER = ["tiny_nl_embedded", "tiny_nl_dot", "tiny_nl_concat", "tiny_nl_sub", "tiny_bat3d", "tiny_bat2d", "tiny_im_nl"]
@@ -125,3 +128,38 @@ def test_a_payload_too_large_to_resend_keeps_click_to_update(results, monkeypatc
     result, block = results["tiny_nl_embedded"]
     monkeypatch.setattr(session.hover, "MAX_FACTOR_BYTES", 1000)
     assert not session.hover.supported(result, block)
+
+
+def _components(at: AppTest) -> list:
+    return [e for e in at.main if getattr(e, "type", None) == "bidi_component"]
+
+
+def test_explore_mounts_the_hover_component_where_the_browser_computes_rows(zoo):
+    at = AppTest.from_file(str(PAGES / "explore.py"), default_timeout=90)
+    at.run()
+    at.session_state["model"] = "tiny_nl_embedded"
+    at.run()
+    assert not at.exception, at.exception
+    (component,) = _components(at)
+    assert component.proto.component_name == "nlviz_attention"
+    data = json.loads(json.loads(component.proto.json))  # the payload goes as one JSON string
+    point = tuple(at.session_state[k] for k in ("q_t", "q_y", "q_x"))
+    assert data["block"] == "layer3.nl0" and tuple(data["pin"]["point"]) == point
+    assert "strip_click" not in at.session_state  # no click strip beside it
+    at.session_state["picker"] = "click strip"  # the strip on request
+    at.run()
+    assert not at.exception and not _components(at)
+
+
+def test_explore_keeps_the_click_strip_for_other_families(zoo, tmp_path, monkeypatch):
+    import streamlit as st
+
+    save_tiny(tmp_path, "tiny_cgnl")
+    monkeypatch.setenv("NLVIZ_CHECKPOINTS", str(tmp_path))  # a zoo of one CGNL model
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(PAGES / "explore.py"), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["model"] == "tiny_cgnl"
+    assert not _components(at) and "query picker" not in [r.label for r in at.radio]
+    assert "strip_click" in at.session_state
