@@ -490,13 +490,11 @@ class Hover {
 
   legendStatic() {
     const v = this.data.view;
-    this.root.querySelector(".label").textContent = v.label;
-    const note = this.root.querySelector(".note");
-    const groups = this.data.groups > 1 ? ` · groups: ${typeof v.groups === "number" ? `group ${v.groups}` : v.groups}` : "";
-    note.textContent =
+    this.root.querySelector(".label").textContent = v.label; // it says how groups are reduced
+    this.root.querySelector(".note").textContent =
       `rows computed in the browser from the block's recorded factors (${this.data.kind}) · ` +
       `arrows: top-${v.k} keys, those below ${fmt3(v.min_fraction)} of the strongest left out; width and opacity ` +
-      `follow the weight; a ring is the query attending to itself${groups}`;
+      "follow the weight; a ring is the query attending to itself";
   }
 
   legend(sc, lut) {

@@ -202,20 +202,32 @@ def test_a_click_pins_the_query_and_the_server_views_follow(app, python_side):
     assert not errors, errors
 
 
+def small_png(png: bytes, path: Path) -> None:
+    """Save a screenshot as an optimized RGB PNG (no alpha; a palette would band the colour bar)."""
+    import io
+
+    from PIL import Image
+
+    Image.open(io.BytesIO(png)).convert("RGB").save(path, optimize=True)
+
+
 def test_screenshots(app, python_side):
     page, url, art, errors = app
     for name in SHOTS:
         result, _ = python_side(name)
         open_model(page, url, name)
-        _, h, w = result.data.shape
-        hover_at(page, min(2, page.evaluate("() => window.__nlvizHover.panels.length") - 1), h // 3, w // 2)
+        # the pointer on the target object in its last frame: the query whose attention should reach the cue
+        target = next(o for o in result.data.objects.values() if o.role == "target")
+        frames = [p["frame"] for p in page.evaluate("() => window.__nlvizHover.panels")]
+        panel = max(i for i, f in enumerate(frames) if f <= target.frames[-1])
+        hover_at(page, panel, *(int(v) for v in target.centers[target.frames.index(frames[panel])]))
         top = page.get_by_text("query picker", exact=True).bounding_box()
         bottom = page.locator("canvas.panels").bounding_box()
         legend = page.locator(".nlviz-hover .note").bounding_box()
         clip = {"x": top["x"] - 12, "y": top["y"] - 8, "width": max(bottom["width"], legend["width"]) + 24}
         clip["height"] = legend["y"] + legend["height"] - clip["y"] + 10
         path = art / f"hover_{name}.png"
-        page.screenshot(path=str(path), clip=clip)
+        small_png(page.screenshot(clip=clip), path)
         print(f"screenshot: {path}")
     assert not errors, errors
 
