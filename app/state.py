@@ -1,7 +1,8 @@
 """Session state: every key the pages use, initialized here and only here.
 
 The selected query is the model-input pixel (t, y, x) in ``q_t``, ``q_y``, ``q_x`` — the keys of the numeric
-inputs, set by a click on the frame strip (``strip_click``) too, so tests drive a click by setting them.
+inputs, set by a click on the frame strip (``strip_click``) or a pin of the hover component (``attention_hover``)
+too, so tests drive a click by setting them.
 
 Streamlit deletes a widget's value when a run does not draw the widget: a page change (the next page draws its
 own widgets) and a fragment's rerun (a click re-runs only the Explore panel, not the sidebar) both lose the

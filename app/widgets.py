@@ -1,5 +1,6 @@
 """Widgets every page shares: the sidebar (model, input, block, view options, uploads) and the query picker (the
-clickable frame strip plus the numeric (t, y, x) inputs that mirror it). Library calls only."""
+hover component where the browser computes the block's rows, else the clickable frame strip, plus the numeric
+(t, y, x) inputs that mirror it). Library calls only."""
 
 from dataclasses import dataclass
 from typing import Any

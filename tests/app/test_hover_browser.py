@@ -23,8 +23,10 @@ from support.browser import launch, skip_without_browser, streamlit_app, wait_id
 from support.markdown import write_section
 
 pytestmark = pytest.mark.browser
-ZOO = ROOT / "checkpoints"
+SHIPPED = ROOT / "checkpoints"
+#: the NL, BAT and I3D zoo models, and one model of every other row kind the browser computes
 MODELS = ["st_nl_embedded", "st_bat3d", "st_i3d_nl"]
+MORE = ["st_nl_gaussian", "st_nl_dot", "st_nl_concat", "st_bat2d", "tiny_nl_per_frame"]
 SHOTS = ["st_nl_embedded", "st_bat3d", "st_i3d_nl", "im_nl"]
 BENCH = ROOT / "bench" / "README.md"
 SECTION = "## App hover latency"
@@ -38,16 +40,35 @@ def artifacts(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """The app on the shipped checkpoints and one browser page."""
-    skip_without_browser()
-    missing = [n for n in MODELS + SHOTS if not (ZOO / f"{n}.json").exists()]
+def zoo(tmp_path_factory) -> Path:
+    """The shipped checkpoints this module uses (linked), plus a tiny C2D whose dot-product block runs per frame
+    (2D inside the video net: rows only in the query's frame)."""
+    from support.checkpoints import SPACETIME_INPUT, SPACETIME_TASK, save_random
+
+    shipped = sorted({n for n in MODELS + MORE + SHOTS if not n.startswith("tiny")})
+    missing = [n for n in shipped if not (SHIPPED / f"{n}.json").exists()]
     if missing:
         pytest.skip(f"shipped checkpoints missing: {missing} (make zoo)")
+    folder = tmp_path_factory.mktemp("hover_zoo")
+    for n in shipped:
+        for ext in (".json", ".safetensors"):
+            (folder / f"{n}{ext}").symlink_to(SHIPPED / f"{n}{ext}")
+    block = {"op": "nonlocal", "stage": 3, "index": 0, "options": {"mode": "dot_product", "dim": 2}}
+    card = {"task": SPACETIME_TASK, "input": SPACETIME_INPUT, "data": {"eval_seed": 3}, "operator": "nonlocal"}
+    card |= {"classes": ["top-left", "top-right", "bottom-left", "bottom-right"], "metrics": {"top1": 0.25}}
+    args = {"num_classes": 4, "widths": [8, 8, 16], "blocks": [block]}
+    save_random(folder / "tiny_nl_per_frame", "tiny_c2d", args, card, seed=0, std=0.1)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, zoo):
+    """The app on that zoo and one browser page."""
+    skip_without_browser()
     from playwright.sync_api import sync_playwright
 
     art = artifacts(tmp_path_factory)
-    with streamlit_app(ZOO, art / "streamlit_hover.log") as url, sync_playwright() as pw:
+    with streamlit_app(zoo, art / "streamlit_hover.log") as url, sync_playwright() as pw:
         browser = launch(pw)
         page = browser.new_page(viewport={"width": 1500, "height": 1300})
         page.set_default_timeout(60_000)
@@ -58,16 +79,15 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def python_side():
+def python_side(zoo):
     """name → (Result, block) computed in this process, as the server computes them."""
-    os.environ.setdefault("NLVIZ_CHECKPOINTS", str(ZOO))
     from nlviz import session
 
     cache = {}
 
     def get(name: str):
         if name not in cache:
-            lm = session.models.load(str(ZOO / f"{name}.json"))
+            lm = session.models.load(str(zoo / f"{name}.json"))
             result = session.results.run(lm, session.clips.synthetic(lm, 0))
             cache[name] = result, result.blocks[0]
         return cache[name]
@@ -106,7 +126,7 @@ def hover_at(page, panel: int, y: int, x: int) -> dict:
     )
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", MODELS + MORE)
 def test_rows_computed_in_the_browser_equal_pythons(app, python_side, name):
     from nlviz import session
 
@@ -121,7 +141,7 @@ def test_rows_computed_in_the_browser_equal_pythons(app, python_side, name):
         (int(p), int(y), int(x))
         for p, y, x in zip(rng.integers(0, panels, 5), rng.integers(0, h, 5), rng.integers(0, w, 5))
     ]
-    worst = 0.0
+    worst, nonzero = 0.0, 0
     for panel, y, x in points:
         got = hover_at(page, panel, y, x)
         cell = session.results.query_cell(result, block, got["point"])
@@ -130,8 +150,14 @@ def test_rows_computed_in_the_browser_equal_pythons(app, python_side, name):
         rows = np.asarray(got["rows"])
         np.testing.assert_allclose(rows, want, atol=ATOL, rtol=0)
         worst = max(worst, float(np.abs(rows - want).max()))
+        nonzero += bool(rows.any())
         scene = session.views.explore(result, block, got["point"], session.ViewOptions(frames="all")).scene
         np.testing.assert_allclose(np.asarray(got["row"]), scene.weights.reshape(-1), atol=ATOL, rtol=0)
+        if name == "tiny_nl_per_frame":  # a per-frame block: nothing outside the query's own frame
+            nk = int(np.prod(result.rec.grids(block)[1][1:]))
+            outside = np.delete(rows, np.s_[cell[0] * nk : (cell[0] + 1) * nk], axis=1)
+            assert not outside.any() and rows.any()
+    assert nonzero >= len(points) // 2, "too few rows with any weight to tell a right row from a wrong one"
     assert not errors, errors
     print(f"\n{name} {block}: {len(points)} pointer positions, max |browser − python| = {worst:.2e}")
 
