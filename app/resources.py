@@ -27,3 +27,9 @@ def result(model_name: str, clip_model: str, kind: str, arg: str):
 def load_upload(files: list[tuple[str, bytes]]):
     """Save and load uploaded checkpoint files through the cached loader (UploadError on any problem)."""
     return session.models.load_upload(files, loader=model)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Finding a clip that shows the model's point…")
+def first_clip(model_name: str) -> int:
+    """The synthetic clip the app opens on for ``model_name`` (nlviz.session.showcase.first_clip)."""
+    return session.showcase.first_clip(model(model_name), lambda i: result(model_name, model_name, "synthetic", str(i)))

@@ -16,12 +16,12 @@ import copy
 import streamlit as st
 
 from nlviz.session import ViewOptions
-from nlviz.session.clips import default_point
 
 DEFAULTS = {
     "model": None,  # zoo name or the path of an uploaded checkpoint
     "input_kind": "synthetic",  # nlviz.session.clips.INPUT_KINDS
     "input_index": 0,  # synthetic clip / sample video index
+    "input_auto": True,  # the clip index is still the app's choice (the first view picks a clip that shows the point)
     "media_path": None,  # uploaded video or image (saved path)
     "block": None,
     "k": 20,
@@ -32,9 +32,9 @@ DEFAULTS = {
     "vmin": 0.0,
     "vmax": 1.0,
     "panel": 160,
-    "hover": False,
+    "hover": False,  # Explore: also draw the interactive (plotly) per-frame heatmaps
     "min_fraction": 0.05,  # arrows below this share of the strongest are not drawn
-    "values": "weight",  # "weight" or "share" (of the row's |weight|)  # Explore: also draw the interactive (plotly) per-frame heatmaps
+    "values": "weight",  # "weight" or "share" (of the row's |weight|)
     "picker": "follow the pointer",  # Explore: widgets.PICKERS (the hover component, or the click strip)
     "q_t": 0,
     "q_y": 0,
@@ -42,8 +42,8 @@ DEFAULTS = {
     "q_for": None,  # the input the query belongs to (a new input resets the query)
     "strip_seen": None,  # unix_time of the last click handled
     "compare": [],  # extra "model :: block" entries of the Compare page
-    "compare_chosen": False,
-    "compare_scale": "shared by all rows",  # Compare: one color scale, or one per row  # the Compare entries were set (by default once, then by the user)
+    "compare_chosen": False,  # the Compare entries were set (by default once, then by the user)
+    "compare_scale": "shared by all rows",  # Compare: one color scale, or one per row
     "uploaded": {},  # path → file name of uploaded checkpoints
     "ckpt_pending": None,  # [(name, bytes)] of a checkpoint upload not processed yet
     "ckpt_seen": [],  # file ids the checkpoint uploader held at its last change
@@ -133,11 +133,11 @@ def set_point(p: tuple[int, int, int]) -> None:
         put(key, int(v))
 
 
-def follow_input(data) -> None:
-    """A new input gets its default query; a query outside the input is clipped into it."""
+def follow_input(data, first_point) -> None:
+    """A new input gets its first query (``first_point()``); a query outside the input is clipped into it."""
     s = st.session_state
     if s.q_for != data.key:
-        set_point(default_point(data))
+        set_point(first_point())
         put("q_for", data.key)
     t, h, w = data.shape
     set_point((min(max(s.q_t, 0), t - 1), min(max(s.q_y, 0), h - 1), min(max(s.q_x, 0), w - 1)))

@@ -78,6 +78,11 @@ def _card_caption(name: str) -> str:
     return session.models.caption(name)
 
 
+def _picker_label(uploaded: dict[str, str]) -> Any:
+    """The model picker's format_func (it must not read session state: Streamlit may call it outside a run)."""
+    return lambda name: f"{uploaded[name]} (uploaded)" if name in uploaded else session.models.picker_label(name)
+
+
 def context(block_filter: Any = None) -> Context | None:
     """Draw the sidebar and return the page's Context (None, with a message shown, when there is nothing to show).
 
@@ -105,7 +110,9 @@ def context(block_filter: Any = None) -> Context | None:
         return None
     if s.model not in names:
         state.put("model", default or names[0])
-    side.selectbox("model", names, key="model", on_change=state.keep, args=("model",))
+    side.selectbox(
+        "model", names, key="model", format_func=_picker_label(dict(s.uploaded)), on_change=state.keep, args=("model",)
+    )
     side.caption(_card_caption(s.model))
     try:
         lm = resources.model(s.model)
@@ -124,6 +131,10 @@ def context(block_filter: Any = None) -> Context | None:
             return None
         arg = s.media_path
     else:
+        if kind == "synthetic" and s.input_auto:  # the first view: a clip the model gets right, showing its point
+            if s.input_index == state.DEFAULTS["input_index"]:  # (unless a clip was asked for already)
+                state.put("input_index", resources.first_clip(s.model))
+            state.put("input_auto", False)
         arg = str(
             side.number_input(
                 "clip index", 0, 9999, step=1, key="input_index", on_change=state.keep, args=("input_index",)
@@ -134,12 +145,16 @@ def context(block_filter: Any = None) -> Context | None:
     except ValueError as e:
         st.error(str(e))
         return None
-    state.follow_input(result.data)
+    note = session.models.domain_note(lm, result.data.source)
+    if note:
+        st.info(note)
     blocks = block_filter(result) if block_filter else result.blocks
+    if blocks and s.block not in blocks:
+        state.put("block", blocks[0])
+    # a new input's first query: on a synthetic clip, the target centre whose attention reaches the cue most
+    state.follow_input(result.data, lambda: session.showcase.best_query(result, s.block if blocks else "")[0])
     if not blocks:
         return Context(lm, result.data, result, "", state.options(), kind, arg)
-    if s.block not in blocks:
-        state.put("block", blocks[0])
     side.selectbox("block", blocks, key="block", on_change=state.keep, args=("block",))
     _view_options(side)
     return Context(lm, result.data, result, s.block, state.options(), kind, arg)

@@ -55,7 +55,7 @@ def streamlit_app(zoo: Path, log: Path, env: dict[str, str] | None = None) -> It
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        "nlviz.cli.serve",  # what `nlviz app` starts
         "run",
         str(ROOT / "app" / "Home.py"),
         "--server.port",

@@ -50,7 +50,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        "nlviz.cli.serve",  # streamlit's CLI with torch & co imported while the server starts (cold start)
         "run",
         str(home),
         "--server.port",

@@ -11,7 +11,8 @@ sample video, safe media uploads), ``results`` (the forward pass and the point â
 (Explore and BA-Transform), ``strip`` (click geometry), ``compare`` (several models/blocks + divergence),
 ``summary`` (per-block analysis), ``attribution`` (captum beside attention), ``exporting`` (ViewSpec + files),
 ``figures`` (the plotly figures of all of these), ``hover`` (what the browser needs to compute rows itself as the
-pointer moves). The app reaches the library through this package only.
+pointer moves), ``showcase`` (the first view: a clip and query that show the model's point). The app reaches the
+library through this package only.
 A *point* is (t, y, x) in model-input pixels. Bad uploads raise :class:`UploadError` (a ValueError) whose
 message names the file and the problem.
 """
@@ -25,6 +26,7 @@ from nlviz.session import (
     hover,
     models,
     results,
+    showcase,
     strip,
     summary,
     views,
@@ -48,6 +50,7 @@ __all__ = [
     "hover",
     "models",
     "results",
+    "showcase",
     "strip",
     "summary",
     "views",

@@ -98,7 +98,52 @@ def caption(name: str) -> str:
         return name
     top1 = c.get("metrics", {}).get("top1")
     task = (c.get("task") or {}).get("name", "?")
-    return f"{c['operator']} · {c['arch']} · task {task}" + (f" · top-1 {top1:.3f}" if top1 is not None else "")
+    text = f"{c['operator']} · {c['arch']} · task {task}" + (f" · top-1 {top1:.3f}" if top1 is not None else "")
+    if links_frames(c) is False:
+        text += " · its operator works per frame, so it cannot link the cue's frames to the target's"
+    chance = 1 / len(c["classes"]) if c.get("classes") else None
+    if top1 is not None and chance and top1 < chance + 0.1:
+        text += f" · near chance ({chance:.2f}): the task needs what this model lacks (checkpoints/README.md)"
+    return text
+
+
+def links_frames(card: dict[str, Any]) -> bool | None:
+    """Whether a video model's operators can link frames, from its card's operator blocks: non-local and CGNL
+    blocks span the clip; BAT does only with its temporal transform (``temporal=True``); Spatial Bias works per
+    frame. None for image models, and for cards that list no operator blocks."""
+    task = (card.get("task") or {}).get("name")
+    blocks = card.get("operator_blocks") or []
+    if task != "spacetime" or not blocks:
+        return None
+    for b in blocks:
+        if b.get("op") in ("nonlocal", "cgnl") or (b.get("op") == "bat" and b.get("options", {}).get("temporal")):
+            return True
+    return False
+
+
+def picker_label(name: str) -> str:
+    """How the model picker lists a model: its name, its top-1 when the card has one, and for video models whose
+    operators work per frame, that they cannot link frames."""
+    c = next((c for c in zoo_models() if c["name"] == name), None)
+    if c is None:
+        return Path(name).name if os.sep in name else name
+    top1 = c.get("metrics", {}).get("top1")
+    label = name + (f" — top-1 {top1:.2f}" if top1 is not None else "")
+    return label + (" · per-frame: cannot link frames" if links_frames(c) is False else "")
+
+
+def domain_note(lm: LoadedModel, source: str) -> str | None:
+    """A notice when real media meets a model trained only on a synthetic task: its prediction uses the task's
+    class names and its attention is out of domain. None for synthetic clips and for models without a task."""
+    if not lm.task or source.startswith("synthetic"):
+        return None
+    t, h = lm.frames, lm.size
+    shape = f"{t} frames of {h}×{h} px" if lm.video else f"{h}×{h} px images"
+    return (
+        f"Out of domain: {lm.name} was trained only on nlviz's synthetic '{lm.task['name']}' task ({shape}). This "
+        f"input is resized to that, and the prediction uses that task's class names, so it means little here; the "
+        f"attention shows what the operator does on unfamiliar input."
+    )
 
 
 def default_model(cards: list[dict[str, Any]]) -> str | None:

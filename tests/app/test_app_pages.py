@@ -16,11 +16,13 @@ from support.app import APP, PAGES, direct
 
 
 def page(name: str, **state) -> AppTest:
-    """Run a page once (defaults), set ``state`` and run it again."""
+    """Run a page once (defaults), set ``state`` and run it again (on clip 0 unless ``state`` names a clip: the
+    first view opens on the clip that shows the default model's point, test_first_view checks that)."""
     at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=90)
     at.run()
     assert not at.exception, at.exception
     if state:
+        state.setdefault("input_index", 0)
         for k, v in state.items():
             at.session_state[k] = v
         at.run()
@@ -40,15 +42,9 @@ def test_explore_click_and_numeric_query(zoo):
     # every top-k link, as topk() gives; the click strip (the hover component is driven in a real browser)
     at = page("explore", model="tiny_nl_embedded", min_fraction=0.0, picker="click strip")
     _, clip, rec, _ = direct("tiny_nl_embedded", 0)
-    cue = next(
-        o
-        for o in session.clips.synthetic(session.models.load("tiny_nl_embedded"), 0).objects.values()
-        if o.role == "cue"
-    )
-    assert (at.session_state["q_t"], at.session_state["q_y"], at.session_state["q_x"]) == (
-        cue.frames[0],
-        *cue.centers[0],
-    )
+    lm = session.models.load("tiny_nl_embedded")
+    first, _ = session.showcase.best_query(session.results.run(lm, session.clips.synthetic(lm, 0)), "layer3.nl0")
+    assert (at.session_state["q_t"], at.session_state["q_y"], at.session_state["q_x"]) == first
     # a click on the strip: frame 3, pixel (21, 6), shown at half size
     grid = session.strip.strip_layout((4, 32, 32), panel_size=160)
     x, y = session.strip.point_on_strip(grid, (3, 21, 6))

@@ -50,7 +50,7 @@ def test_explore_lists_the_user_model_first_and_opens_it(user):
     _, ref = user
     at = _explore()
     picker = next(s for s in at.selectbox if s.key == "model")
-    assert picker.options[0] == NAME and "tiny_nl_embedded" in picker.options
+    assert picker.options[0] == NAME and "tiny_nl_embedded — top-1 0.25" in picker.options  # zoo: name + top-1
     assert at.session_state["model"] == NAME and at.session_state["input_kind"] == "synthetic"
     assert any("your model" in c.value and "w.pth" in c.value for c in at.sidebar.caption)
     at.session_state["input_index"] = 2
