@@ -44,13 +44,15 @@ lint: $(TEST_STAMP)
 test: $(TEST_STAMP) browser lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
-# bench/query.py and the browser test (NLVIZ_BENCH_WRITE=1) rewrite their sections of bench/README.md; ops.py
+# bench/query.py and the browser tests (NLVIZ_BENCH_WRITE=1) rewrite their sections of bench/README.md; ops.py
 # and export.py print markdown tables to paste there.
 bench: $(TEST_STAMP) browser
 	$(PY) bench/ops.py
 	$(PY) bench/query.py
 	$(PY) bench/export.py
 	NLVIZ_BENCH_WRITE=1 $(PY) -m pytest -q -s -p no:cacheprovider tests/app/test_app_browser.py
+	NLVIZ_BENCH_HOVER=1 NLVIZ_BENCH_WRITE=1 $(PY) -m pytest -q -s -p no:cacheprovider \
+	  tests/app/test_hover_browser.py -k latency
 
 # Retrain every checkpoint, then measure them all with nlviz report: its operator-family table goes into
 # checkpoints/README.md (between the report markers), its files (markdown, CSV, JSON, HTML, plots) into ZOO_REPORT.
@@ -61,13 +63,15 @@ zoo: $(RUN_STAMP)
 	$(VENV)/bin/nlviz report --zoo --input synthetic:$(ZOO_CLIPS) --out $(ZOO_REPORT) --table checkpoints/README.md \
 	  --workers 2 --quiet
 
-# README images: the Explore page after a click (real browser), a Fig. 3-style export from a zoo model, and the
-# paper figures (PDF exports rendered by poppler's pdftoppm).
+# README images: the Explore page after a click and the hover component on four zoo models (real browser), a
+# Fig. 3-style export from a zoo model, and the paper figures (PDF exports rendered by poppler's pdftoppm).
 DOCS_TMP := $(shell mktemp -d -u /tmp/nlviz-docs.XXXX)
 docs-images: $(TEST_STAMP) browser
 	mkdir -p docs/images $(DOCS_TMP)
 	NLVIZ_ARTIFACTS=$(DOCS_TMP)/shots $(PY) -m pytest -q -p no:cacheprovider tests/app/test_app_browser.py
 	cp $(DOCS_TMP)/shots/explore_after_click.png docs/images/explore_after_click.png
+	NLVIZ_ARTIFACTS=$(DOCS_TMP)/shots $(PY) -m pytest -q -p no:cacheprovider tests/app/test_hover_browser.py -k screenshots
+	cp $(DOCS_TMP)/shots/hover_*.png docs/images/
 	$(VENV)/bin/nlviz export --model st_nl_gaussian --input synthetic:1 --out $(DOCS_TMP)/fig3 \
 	  --query 5,9,27 --top-k 20 --format png --quiet
 	cp $(DOCS_TMP)/fig3/synthetic-0/st_nl_gaussian__layer3.nl0_q00_arrows.png docs/images/fig3_export.png

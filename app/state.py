@@ -1,7 +1,8 @@
 """Session state: every key the pages use, initialized here and only here.
 
 The selected query is the model-input pixel (t, y, x) in ``q_t``, ``q_y``, ``q_x`` — the keys of the numeric
-inputs, set by a click on the frame strip (``strip_click``) too, so tests drive a click by setting them.
+inputs, set by a click on the frame strip (``strip_click``) or a pin of the hover component (``attention_hover``)
+too, so tests drive a click by setting them.
 
 Streamlit deletes a widget's value when a run does not draw the widget: a page change (the next page draws its
 own widgets) and a fragment's rerun (a click re-runs only the Explore panel, not the sidebar) both lose the
@@ -34,6 +35,7 @@ DEFAULTS = {
     "hover": False,  # Explore: also draw the interactive (plotly) per-frame heatmaps
     "min_fraction": 0.05,  # arrows below this share of the strongest are not drawn
     "values": "weight",  # "weight" or "share" (of the row's |weight|)
+    "picker": "follow the pointer",  # Explore: widgets.PICKERS (the hover component, or the click strip)
     "q_t": 0,
     "q_y": 0,
     "q_x": 0,
@@ -74,6 +76,7 @@ WIDGETS = [
     "min_fraction",
     "values",
     "hover",
+    "picker",
     "q_t",
     "q_y",
     "q_x",
@@ -127,7 +130,7 @@ def options() -> ViewOptions:
         normalization=norm,
         panel_size=int(s.panel),
         min_fraction=float(s.min_fraction),
-        values=s.values,
+        values=s["values"],  # not s.values: that is the session state's dict method
     )
 
 

@@ -1,5 +1,6 @@
 """Widgets every page shares: the sidebar (model, input, block, view options, uploads) and the query picker (the
-clickable frame strip plus the numeric (t, y, x) inputs that mirror it). Library calls only."""
+hover component where the browser computes the block's rows, else the clickable frame strip, plus the numeric
+(t, y, x) inputs that mirror it). Library calls only."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import resources
 import state
 import streamlit as st
+from components import attention
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from nlviz import session
@@ -200,9 +202,45 @@ def _view_options(side: Any) -> None:
         )
 
 
+#: the Explore query pickers: the hover component (families whose rows the browser computes) or the click strip
+PICKERS = ["follow the pointer", "click strip"]
+HOVER_KEY = "attention_hover"
+
+
+def _on_pin() -> None:
+    """A click on the hover component pinned a query: it becomes the selected point (the number inputs' keys)."""
+    point = attention.pinned(HOVER_KEY)
+    if point is not None:
+        state.set_point(point)
+
+
 def query_view(ctx: Context) -> Any:
-    """The query picker (call inside a fragment): apply a new click, draw the strip and the (t, y, x) inputs,
-    and return the QueryView of the selected point."""
+    """The query picker (call inside a fragment): the hover component where the browser can compute the block's
+    rows (else, or when chosen, the click strip), then the (t, y, x) inputs that mirror it; returns the
+    QueryView of the selected point."""
+    hover = session.hover.supported(ctx.result, ctx.block)
+    if hover:
+        st.radio("query picker", PICKERS, key="picker", horizontal=True, on_change=state.keep, args=("picker",))
+    if hover and st.session_state.picker == PICKERS[0]:
+        view = session.views.explore(ctx.result, ctx.block, state.point(), ctx.opts)
+        st.caption(
+            "Move the pointer over any frame: your browser computes the exact row of the query cell under it and "
+            "redraws the heatmaps and the top-k arrows. Click to pin a query: the figures and tables below follow it."
+        )
+        data = session.hover.payload(ctx.result, ctx.block, ctx.opts, state.point())
+        attention.attention(data, key=HOVER_KEY, on_pin=_on_pin)
+    else:
+        view = _strip(ctx)
+    shape = ctx.data.shape
+    cols = st.columns([1, 1, 1, 3])
+    for col, key, n, name in zip(cols, ("q_t", "q_y", "q_x"), shape, ("frame t", "row y", "column x")):
+        col.number_input(name, 0, n - 1, step=1, key=key, on_change=state.keep, args=(key,))
+    cols[3].markdown(f"**query cell** (t,y,x) = `{view.cell}` of `{ctx.block}`  \n{ctx.data.description}")
+    return view
+
+
+def _strip(ctx: Context) -> Any:
+    """The click strip: apply a new click, compute the view of the selected point, draw the strip."""
     s = st.session_state
     shape = ctx.data.shape
     click = s.get("strip_click")
@@ -220,10 +258,6 @@ def query_view(ctx: Context) -> Any:
     streamlit_image_coordinates(
         session.strip.click_strip(view.scene, ctx.opts.panel_size).image, key="strip_click", cursor="crosshair"
     )
-    cols = st.columns([1, 1, 1, 3])
-    for col, key, n, name in zip(cols, ("q_t", "q_y", "q_x"), shape, ("frame t", "row y", "column x")):
-        col.number_input(name, 0, n - 1, step=1, key=key, on_change=state.keep, args=(key,))
-    cols[3].markdown(f"**query cell** (t,y,x) = `{view.cell}` of `{ctx.block}`  \n{ctx.data.description}")
     return view
 
 

@@ -31,8 +31,9 @@ st.caption(
 left, right = st.columns(2)
 with left:
     st.plotly_chart(session.figures.block_charts(rows), key="block_stats", theme=None)
-with right:
-    st.plotly_chart(session.figures.block_profiles(rows), key="profiles", theme=None)
+if ctx.data.shape[0] > 1:  # an image has one frame: no temporal profiles
+    with right:
+        st.plotly_chart(session.figures.block_profiles(rows), key="profiles", theme=None)
 point = state.point()
 mine = session.summary.block_rows(ctx.result, k=ctx.opts.k, queries=session.summary.query_cells(ctx.result, point))
 st.subheader(f"The selected query, pixel (t, y, x) = {point}: its cell in every block")

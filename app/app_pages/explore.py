@@ -1,4 +1,4 @@
-"""Explore: click any pixel of any frame and see where that position attends in every frame of a block."""
+"""Explore: point at (or click) any pixel of any frame and see where that position attends in every frame of a block."""
 
 import state
 import streamlit as st
@@ -26,20 +26,21 @@ def panel() -> None:
     size = ctx.opts.panel_size
     st.plotly_chart(session.figures.arrows(view, size), key="arrows", theme=None, width="content")
     if st.toggle(
-        "interactive per-frame heatmaps (hover values; the strip above shows the same maps)",
+        "interactive per-frame heatmaps (hover values; the frames above show the same maps)",
         key="hover",
         on_change=state.keep,
         args=("hover",),
     ):
         st.plotly_chart(session.figures.heatmaps(view, size), key="heatmaps", theme=None, width="content")
     left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(session.figures.profile(view), key="profile", theme=None)
-    with right:
+    if view.temporal:  # an image has one frame: no temporal profile
+        with left:
+            st.plotly_chart(session.figures.profile(view), key="profile", theme=None)
+    with right if view.temporal else left:
         st.subheader("Per-query statistics")
-        st.dataframe([{"statistic": k, "value": v} for k, v in view.stats.items()], hide_index=True)
-    st.subheader(f"Top-{len(view.topk)} key cells")
-    st.dataframe(view.topk, hide_index=True)
+        widgets.table([{"statistic": k, "value": v} for k, v in view.stats.items()])
+    st.subheader(f"Top-{len(view.topk)} key cells of query cell {view.cell}")
+    widgets.table(view.topk)
     widgets.paper_downloads(
         session.exporting.paper_explore_name(ctx.result, view),
         lambda fmt, width: session.exporting.paper_explore(view, fmt, width),

@@ -40,6 +40,7 @@ from torch import Tensor, nn
 
 from nlviz.ops import pairwise
 from nlviz.ops.base import OpInputs, RowSource, grid_of
+from nlviz.ops.factors import RowFactors, pairwise_factors
 
 POOL_ORDERS = ("after_conv", "before_conv")
 
@@ -153,6 +154,15 @@ class RolesAdapter(RowSource):
 
     def num_groups(self, inputs: OpInputs) -> int:
         return self.roles.heads
+
+    def row_factors(self, inputs: OpInputs) -> RowFactors:
+        """θ and φ per head (softmax with the declared scale, dot product), or concatenation's a_i + b_j terms."""
+        h, c = self.roles.heads, inputs["theta"].shape[1]
+        w_f, bias = self._w_f(c // h) if self.kind == "concatenation" else (None, None)
+        grids = inputs.query_grid, inputs.key_grid
+        return pairwise_factors(
+            self.kind, inputs["theta"], inputs["phi"], *grids, heads=h, scale=self.scale_of(c // h), w_f=w_f, bias=bias
+        )
 
     def _rows(self, inputs: OpInputs, flat_queries: Tensor) -> Tensor:
         h = self.roles.heads

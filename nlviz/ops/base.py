@@ -18,12 +18,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
 from nlviz.registry import Registry, check_options
+
+if TYPE_CHECKING:
+    from nlviz.ops.factors import RowFactors
 
 OPS = Registry("operator")
 
@@ -173,7 +176,7 @@ class RowSource:
 
     A row source implements ``affinity_inputs(x) -> OpInputs`` (from the block's *input*: the small tensors its
     weights are made of, never an N×N matrix) and ``_rows(inputs, flat_queries) -> (B, G, Q, Nk)``; it may
-    override ``num_groups`` and ``extras``. :meth:`affinity` is shared.
+    override ``num_groups``, ``extras`` and ``row_factors``. :meth:`affinity` is shared.
     """
 
     #: registry name of the family (``nonlocal``, ``cgnl``, ``bat``, ``spatial_bias``)
@@ -229,6 +232,11 @@ class RowSource:
     def extras(self, inputs: OpInputs) -> dict[str, Tensor]:
         """Extra per-block tensors exposed with an Affinity (BAT: the P and Q matrices)."""
         return {}
+
+    def row_factors(self, inputs: OpInputs) -> RowFactors | None:
+        """The small arrays a client computes this block's exact rows from (:mod:`nlviz.ops.factors`), or None when
+        a row needs more than such factors (the client then asks for rows one query at a time)."""
+        return None
 
 
 class NonLocalOp(RowSource, nn.Module):

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nlviz.ops.base import OpInputs, RowSource, grid_of
+from nlviz.ops.factors import RowFactors, bilinear_factors
 
 NORMALIZATIONS = ("sigmoid", "softmax")
 
@@ -122,6 +123,10 @@ class BilinearRows(RowSource):
 
     def num_groups(self, inputs: OpInputs) -> int:
         return inputs["P"].shape[1]
+
+    def row_factors(self, inputs: OpInputs) -> RowFactors:
+        """P̃, Q̃ (, T̃): the row is their elementwise product, no sums."""
+        return bilinear_factors(inputs.tensors, inputs.query_grid)
 
     def extras(self, inputs: OpInputs) -> dict[str, Tensor]:
         keys = ["P", "Q", "P_small", "Q_small"] + (["T", "T_small"] if "T" in inputs.tensors else [])

@@ -28,6 +28,7 @@ from torch.autograd.function import once_differentiable
 
 from nlviz.ops import pairwise
 from nlviz.ops.base import OPS, NonLocalOp, OpInputs, check_input, grid_of, validate_choice
+from nlviz.ops.factors import RowFactors, pairwise_factors
 
 MODES = ("gaussian", "embedded_gaussian", "dot_product", "concatenation")
 POOLS = ("after_conv", "before_conv")
@@ -250,6 +251,12 @@ class NonLocalBlock(NonLocalOp):
         """Exact weights of the given query rows: (B, 1, Q, N_k)."""
         theta_q = inputs["theta"][:, :, flat_queries.to(inputs["theta"].device)]  # (B, Cq, Q)
         return self._weights(inputs, theta_q).unsqueeze(1)
+
+    def row_factors(self, inputs: OpInputs) -> RowFactors:
+        """θ and φ (softmax with its scale, dot product), or concatenation's a_i + b_j terms."""
+        w_f = self._w_f() if self.kind == "concatenation" else None
+        grids = inputs.query_grid, inputs.key_grid
+        return pairwise_factors(self.kind, inputs["theta"], inputs["phi"], *grids, scale=self.scale, w_f=w_f)
 
     def values(self, inputs: OpInputs) -> Tensor:
         """g on the key grid: (B, 1, C', N_k)."""

@@ -10,8 +10,9 @@ Modules: ``models`` (zoo, default model, safe checkpoint uploads), ``clips`` (sy
 sample video, safe media uploads), ``results`` (the forward pass and the point → query-cell map), ``views``
 (Explore and BA-Transform), ``strip`` (click geometry), ``compare`` (several models/blocks + divergence),
 ``summary`` (per-block analysis), ``attribution`` (captum beside attention), ``exporting`` (ViewSpec + files),
-``figures`` (the plotly figures of all of these), ``showcase`` (the first view: a clip and query that show the
-model's point). The app reaches the library through this package only.
+``figures`` (the plotly figures of all of these), ``hover`` (what the browser needs to compute rows itself as the
+pointer moves), ``showcase`` (the first view: a clip and query that show the model's point). The app reaches the
+library through this package only.
 A *point* is (t, y, x) in model-input pixels. Bad uploads raise :class:`UploadError` (a ValueError) whose
 message names the file and the problem.
 """
@@ -22,6 +23,7 @@ from nlviz.session import (
     compare,
     exporting,
     figures,
+    hover,
     models,
     results,
     showcase,
@@ -45,6 +47,7 @@ __all__ = [
     "compare",
     "exporting",
     "figures",
+    "hover",
     "models",
     "results",
     "showcase",

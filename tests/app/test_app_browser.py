@@ -103,6 +103,7 @@ def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.goto(url)
+        page.get_by_text("click strip", exact=True).click()  # this test clicks the strip (hover: test_hover_browser)
         img = page.frame_locator("iframe[title*='streamlit_image_coordinates']").locator("img#image")
         img.wait_for(state="visible", timeout=90_000)
         page.locator(".gtitle").first.wait_for(timeout=60_000)

@@ -39,7 +39,8 @@ def test_home_opens_on_explore_with_a_clip_loaded(zoo):
 
 
 def test_explore_click_and_numeric_query(zoo):
-    at = page("explore", model="tiny_nl_embedded", min_fraction=0.0)  # every top-k link, as topk() gives
+    # every top-k link, as topk() gives; the click strip (the hover component is driven in a real browser)
+    at = page("explore", model="tiny_nl_embedded", min_fraction=0.0, picker="click strip")
     _, clip, rec, _ = direct("tiny_nl_embedded", 0)
     lm = session.models.load("tiny_nl_embedded")
     first, _ = session.showcase.best_query(session.results.run(lm, session.clips.synthetic(lm, 0)), "layer3.nl0")
@@ -70,6 +71,18 @@ def test_explore_click_and_numeric_query(zoo):
     top = rec.affinity("layer3.nl0", [(1, 0, 7)]).topk(5)
     np.testing.assert_allclose(at.dataframe[1].value["weight"].to_numpy(), top.weights[0, 0, 0].numpy(), rtol=1e-6)
     assert "`(1, 0, 7)`" in at.markdown[-1].value
+
+
+def test_explore_shows_shares_when_asked(zoo):
+    """values = "share": the top-k table holds each key's share of the row's |weight| (the option used to be read
+    as the session state's ``values`` method, so the page always showed raw weights)."""
+    at = page("explore", model="tiny_nl_dot", min_fraction=0.0, values="share", picker="click strip")
+    point = tuple(at.session_state[k] for k in ("q_t", "q_y", "q_x"))
+    _, _, rec, _ = direct("tiny_nl_dot", 0)
+    cell = [int(v) for v in rec.geometry("layer3.nl0").query.cell_at(*point)[0]]
+    row = rec.affinity("layer3.nl0", [cell]).rows()[0, 0, 0].double().abs()
+    shares = (row / row.sum()).topk(20).values.numpy()
+    np.testing.assert_allclose(at.dataframe[1].value["weight"].to_numpy(), shares, rtol=1e-6)
 
 
 def test_explore_image_model(zoo):
