@@ -79,7 +79,7 @@ def shoot(out: Path, models: tuple[str, ...] = FAMILIES, zoo: Path | None = None
     found: dict[str, list[str]] = {}
     with streamlit_app(zoo or zoo_dir(), out / "streamlit.log") as url, sync_playwright() as pw:
         browser = launch(pw)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 2600})  # the page scrolls inside; show it all
         page.set_default_timeout(120_000)
         open_page(page, url, "Explore")
         for model in models:

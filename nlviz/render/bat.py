@@ -176,13 +176,16 @@ def bat_figure(view: BatView) -> Any:
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
     ax1, ax2 = coloraxis(view.matrix_scale), coloraxis(view.effective_scale)
-    ax2["colorbar"] |= dict(x=1.12)
+    width, right = 180 * len(cols) + 340, 280  # the two colorbars and their titles sit in the right margin, in px
+    ax1["colorbar"] |= dict(xref="container", x=(width - right + 12) / width, xanchor="left")
+    ax2["colorbar"] |= dict(xref="container", x=(width - right / 2 + 12) / width, xanchor="left")
     fig.update_layout(
         coloraxis=ax1,
         coloraxis2=ax2,
         title=view.title,
         height=160 * view.groups + 120,
-        width=180 * len(cols) + 260,
+        width=width,
+        margin=dict(r=right),
         plot_bgcolor="white",
         paper_bgcolor="white",
     )
