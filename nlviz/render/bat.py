@@ -176,16 +176,13 @@ def bat_figure(view: BatView) -> Any:
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
     ax1, ax2 = coloraxis(view.matrix_scale), coloraxis(view.effective_scale)
-    width, right = 180 * len(cols) + 340, 280  # the two colorbars and their titles sit in the right margin, in px
-    ax1["colorbar"] |= dict(xref="container", x=(width - right + 12) / width, xanchor="left")
-    ax2["colorbar"] |= dict(xref="container", x=(width - right / 2 + 12) / width, xanchor="left")
+    ax2["colorbar"] |= dict(x=1.12)
     fig.update_layout(
         coloraxis=ax1,
         coloraxis2=ax2,
         title=view.title,
         height=160 * view.groups + 120,
-        width=width,
-        margin=dict(r=right),
+        width=180 * len(cols) + 260,
         plot_bgcolor="white",
         paper_bgcolor="white",
     )

@@ -199,15 +199,10 @@ def compare_figure(view: CompareView, *, panel_size: int = 128) -> Any:
             ):
                 tr.showlegend = False
                 fig.add_trace(tr)
-    # colorbars placed in pixels of the figure's right margin (fractions of a narrow plot, one frame, put the
-    # second bar over the first one's title)
-    width, right = float(fig.layout.width), float(fig.layout.margin.r)
-    ax1 = _axis(view.scale, view.per_row)
-    ax1["colorbar"] |= dict(xref="container", x=(width - right + 12) / width, xanchor="left")
-    fig.update_layout(coloraxis=ax1)
+    fig.update_layout(coloraxis=_axis(view.scale, view.per_row))
     if view.diff_scales:
         ax2 = _axis(view.diff_scale, view.per_row)
-        ax2["colorbar"] |= dict(xref="container", x=(width - right + 12 + right / 2) / width, xanchor="left")
+        ax2["colorbar"] |= dict(x=1.16)  # right of the first colorbar and its title, not over it
         fig.update_layout(coloraxis2=ax2)
     return fig
 
