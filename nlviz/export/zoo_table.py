@@ -19,7 +19,7 @@ from pathlib import Path
 
 from nlviz.analysis.reports import Report
 from nlviz.export.files import write_text
-from nlviz.export.report import cell
+from nlviz.export.report_text import cell
 from nlviz.train.zoo import TABLE_BEGIN, TABLE_END
 
 COLUMNS = (

@@ -64,7 +64,7 @@ def block_profiles(rows: list[dict[str, Any]]) -> Any:
 def dataset_chart(rep: Any, metric: str) -> Any:
     """One metric of a dataset report (:func:`nlviz.session.summary.dataset_report`): a bar per model × block
     with its 95 % interval, colored by model (the chart of report.html)."""
-    from nlviz.export.report import chart
+    from nlviz.export.report_text import chart
     from nlviz.render import interval_figure
 
     return interval_figure(chart(rep, metric))

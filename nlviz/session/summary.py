@@ -147,7 +147,7 @@ def dataset_report(models: list[Any], *, clips: int = DATASET_CLIPS, queries: in
 
 def dataset_tables(rep: Any) -> list[tuple[str, list[dict[str, str]]]]:
     """The report's tables (the sections of report.md), each as (title, rows of column → text)."""
-    from nlviz.export.report import SECTIONS, table
+    from nlviz.export.report_text import SECTIONS, table
 
     out = []
     for title, names in SECTIONS:
@@ -173,6 +173,6 @@ def metric_help(name: str) -> str:
 
 def dataset_notes(rep: Any) -> list[str]:
     """What the numbers are: clips and queries, how the intervals are computed, how signed rows are read."""
-    from nlviz.export.report import notes, summary_lines
+    from nlviz.export.report_text import notes, summary_lines
 
     return [*summary_lines(rep), *notes(rep)]

@@ -12,8 +12,9 @@ import torch
 import nlviz
 from nlviz.analysis import bootstrap_ci, report, wilson_ci
 from nlviz.analysis.independence import js_spread, mean_cosine_distance
+from nlviz.analysis.report_inputs import load_models
 from nlviz.analysis.report_metrics import BLOCK_METRICS, clip_seed, sample_cells
-from nlviz.analysis.reports import load_models, merge_reports
+from nlviz.analysis.reports import merge_reports
 from nlviz.run import model_input, synthetic_sample
 from support.checkpoints import save_tiny
 

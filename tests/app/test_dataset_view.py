@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from nlviz import session
 from nlviz.analysis import report
-from nlviz.export.report import cell
+from nlviz.export.report_text import cell
 from support.app import PAGES
 
 

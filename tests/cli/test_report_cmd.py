@@ -160,7 +160,7 @@ def test_a_bad_file_is_recorded_with_its_name_and_the_run_goes_on(models, tmp_pa
 
 def test_a_class_per_folder_dataset_gives_the_synthetic_labels(models, tmp_path):
     """The synthetic clips written as clips/<class>/<clip>/<frame>.png: the same top-1 and margin per clip."""
-    from nlviz.analysis.reports import load_models
+    from nlviz.analysis.report_inputs import load_models
     from nlviz.run import synthetic_sample
 
     (lm,) = load_models(models[:1])
