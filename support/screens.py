@@ -69,8 +69,16 @@ def choose_model(page, name: str) -> None:
     wait_idle(page, 120)
 
 
-def shoot(out: Path, models: tuple[str, ...] = FAMILIES, zoo: Path | None = None) -> dict[str, list[str]]:
-    """Screenshots ``out/<page>_<model>.png`` of every page for every model; returns the text problems per shot."""
+def shoot(
+    out: Path,
+    models: tuple[str, ...] = FAMILIES,
+    zoo: Path | None = None,
+    pages: tuple[str, ...] | None = None,
+    figures: bool = False,
+) -> dict[str, list[str]]:
+    """Screenshots ``out/<page>_<model>.png`` of every page (or of the ``pages`` slugs) for every model; returns
+    the text problems per shot. ``figures``: also each plotly figure whole (``<page>_<model>_fig<N>.png``), which
+    the page screenshot cuts at the viewport's bottom when the page is long."""
     from playwright.sync_api import sync_playwright
 
     from nlviz.io.checkpoint import zoo_dir
@@ -86,11 +94,19 @@ def shoot(out: Path, models: tuple[str, ...] = FAMILIES, zoo: Path | None = None
             go_to(page, "Explore", "Explore")
             choose_model(page, model)
             for link, title, slug in PAGES:
+                if pages and slug not in pages:
+                    continue
                 go_to(page, link, title)
                 page.wait_for_timeout(300)  # plotly lays out its text after the script run ends
                 shot = out / f"{slug}_{model}.png"
                 page.screenshot(path=str(shot), full_page=True)
                 found[shot.name] = text_problems(page)
+                if figures:
+                    for n, plot in enumerate(page.locator(".js-plotly-plot").all()):
+                        tall = int(plot.bounding_box()["height"]) + 400  # an element taller than the view is cut
+                        page.set_viewport_size({"width": 1400, "height": max(2600, tall)})
+                        plot.screenshot(path=str(out / f"{slug}_{model}_fig{n}.png"))
+                    page.set_viewport_size({"width": 1400, "height": 2600})
                 print(f"{shot}: {len(found[shot.name])} text problem(s)", flush=True)
         go_to(page, "Model zoo", "Model zoo")
         page.screenshot(path=str(out / "zoo.png"), full_page=True)
@@ -103,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=Path, help="folder for the PNGs")
     ap.add_argument("--models", nargs="+", default=list(FAMILIES), help="zoo models (default: one per family)")
+    ap.add_argument("--pages", nargs="+", choices=[slug for *_, slug in PAGES], help="only these pages")
+    ap.add_argument("--figures", action="store_true", help="also save every plotly figure whole")
     args = ap.parse_args(argv)
-    found = shoot(args.out, tuple(args.models))
+    found = shoot(args.out, tuple(args.models), pages=tuple(args.pages or ()), figures=args.figures)
     bad = {k: v for k, v in found.items() if v}
     for shot, problems in bad.items():
         print(f"{shot}:", *problems, sep="\n  ")

@@ -25,8 +25,8 @@ for name in session.models.model_names():  # the user's models first, then the z
 candidates = [c for c in candidates if c != f"{ctx.lm.name} :: {ctx.block}"]
 if s.compare_chosen:  # the user's choice, even an empty one ("Clear all"), minus entries this input cannot take
     state.put("compare", [c for c in s.compare if c in candidates])
-else:  # the first visit: a few entries to start from
-    state.put("compare", candidates[:3])
+else:  # the first visit: two entries to start from (3 rows and 2 differences: the grid stays one screen wide)
+    state.put("compare", candidates[:2])
     state.put("compare_chosen", True)
 if not candidates:
     st.info(

@@ -175,15 +175,15 @@ def bat_figure(view: BatView) -> Any:
             )
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
-    ax1, ax2 = coloraxis(view.matrix_scale), coloraxis(view.effective_scale)
-    ax2["colorbar"] |= dict(x=1.12)
     fig.update_layout(
-        coloraxis=ax1,
-        coloraxis2=ax2,
+        coloraxis=coloraxis(view.matrix_scale),
+        coloraxis2=coloraxis(view.effective_scale),
         title=view.title,
         height=160 * view.groups + 120,
-        width=180 * len(cols) + 260,
+        width=180 * len(cols) + 100,
+        margin=dict(l=40, r=60, t=80, b=20),
         plot_bgcolor="white",
         paper_bgcolor="white",
     )
+    plotly_parts.colorbars_below(fig, ["coloraxis", "coloraxis2"])
     return fig

@@ -137,27 +137,41 @@ def compare_image(view: CompareView, *, panel_size: int = 128) -> np.ndarray:
     return stack([title_band(view.title or "comparison", w), canvas, *bars])
 
 
-def compare_figure(view: CompareView, *, panel_size: int = 128) -> Any:
+def compare_figure(view: CompareView, *, panel_size: int = 128, columns: int | None = None) -> Any:
     """The same grid in plotly: the frames once per row, pixel-resolution heatmaps, row labels and frame titles
-    as text in the page font. One colorbar for the maps and one for the differences; with scales per row, rows
-    are drawn as fractions of their own maximum (each row's label says that maximum)."""
+    as text in the page font. One colorbar for the maps and one for the differences, side by side under the grid;
+    with scales per row, rows are drawn as fractions of their own maximum (each row's label says that maximum).
+
+    ``columns``: frames per band. With more frames than that, the grid wraps into bands (frames 0…columns−1 of
+    every row, then the next frames of every row), so it keeps ``panel_size`` and fits a page instead of being
+    shrunk by it. None: one band of all frames.
+    """
     go = plotly_parts.go()
-    grid = _grid(view, panel_size, labels=False)
-    e_count = len(view.labels)
+    _, h, w = view.frames.shape[:3]
+    frames = len(view.input_frames)
+    per = min(columns or frames, frames)
+    bands = -(-frames // per)
+    rows = len(grid_rows(view))
+    grid = PanelGrid(rows * bands, per, h, w, display_scale(h, w, panel_size))
+
+    def cell(r: int, c: int) -> tuple[int, int]:
+        """Grid (row, column) of row ``r``'s panel of shown frame ``c``."""
+        band, k = divmod(c, per)
+        return band * rows + r, k
+
     left = 190  # px of the figure's left margin, where the row labels sit (a margin keeps its size when the page
     # narrows the figure; a band of the canvas would shrink under labels whose font does not)
-    panels = {(r, c): view.frames[f] for r in range(grid.rows) for c, f in enumerate(view.input_frames)}
-    canvas = compose(grid, panels)
-    fig = plotly_parts.new_figure(canvas, view.title or "comparison", extra_width=260)
-    fig.update_layout(width=fig.layout.width + left, margin=dict(l=left))
+    panels = {cell(r, c): view.frames[f] for r in range(rows) for c, f in enumerate(view.input_frames)}
+    fig = plotly_parts.new_figure(compose(grid, panels), view.title or "comparison", extra_width=0)
+    fig.update_layout(width=fig.layout.width + left, margin=dict(l=left, r=20))
     s = grid.scale
     labels = view.row_labels()
-    for r, (data, scale, alpha) in enumerate(grid_rows(view)):
-        diff = r >= e_count
-        axis = "coloraxis2" if diff else "coloraxis"
+    e_count = len(view.labels)
+    for r, (data, scale, _) in enumerate(grid_rows(view)):
+        axis = "coloraxis2" if r >= e_count else "coloraxis"
         z = data / scale.vmax if view.per_row else data
-        for c in range(len(view.input_frames)):
-            y0, x0 = grid.to_canvas(r, c, 0, 0)
+        for c in range(frames):
+            y0, x0 = grid.to_canvas(*cell(r, c), 0, 0)
             fig.add_trace(
                 go.Heatmap(
                     z=z[c],
@@ -166,44 +180,43 @@ def compare_figure(view: CompareView, *, panel_size: int = 128) -> Any:
                     y0=float(y0),
                     dy=s,
                     coloraxis=axis,
-                    opacity=alpha,
                     zsmooth=False,
                     name=labels[r],
                     customdata=data[c],
                     hovertemplate=f"{labels[r]}<br>%{{customdata:.3g}}<extra></extra>",
                 )
             )
-        oy, _ = grid.origin(r, 0)
-        fig.add_annotation(
-            x=0,
-            xref="paper",
-            xshift=-8,
-            y=oy + grid.panel_size[0] / 2,
-            text=plotly_parts.wrap(labels[r], 26),
-            showarrow=False,
-            xanchor="right",
-            yanchor="middle",
-            align="right",
-            font=dict(size=12),
-        )
+        for band in range(bands):
+            oy, _ = grid.origin(band * rows + r, 0)
+            fig.add_annotation(
+                x=0,
+                xref="paper",
+                xshift=-8,
+                y=oy + grid.panel_size[0] / 2,
+                text=plotly_parts.wrap(labels[r], 26),
+                showarrow=False,
+                xanchor="right",
+                yanchor="middle",
+                align="right",
+                font=dict(size=12),
+            )
     for c, f in enumerate(view.input_frames):
-        oy, ox = grid.origin(0, c)
+        oy, ox = grid.origin(*cell(0, c))
         fig.add_annotation(
             x=ox, y=oy - 4, text=f"frame {f}", showarrow=False, xanchor="left", yanchor="bottom", font=dict(size=12)
         )
     for e, (col, box) in enumerate(view.queries):
         if col >= 0:
-            y0, x0, y1, x1 = grid.box_to_canvas(e, col, box)
+            y0, x0, y1, x1 = grid.box_to_canvas(*cell(e, col), box)
             for tr in plotly_parts.query_traces(
                 ((y0 + y1) / 2 - 0.5, (x0 + x1) / 2 - 0.5), (y0, x0, y1, x1), f"query ({view.labels[e]})"
             ):
                 tr.showlegend = False
                 fig.add_trace(tr)
-    fig.update_layout(coloraxis=_axis(view.scale, view.per_row))
+    fig.update_layout(coloraxis=_axis(view.scale, view.per_row, ALPHA))
     if view.diff_scales:
-        ax2 = _axis(view.diff_scale, view.per_row)
-        ax2["colorbar"] |= dict(x=1.16)  # right of the first colorbar and its title, not over it
-        fig.update_layout(coloraxis2=ax2)
+        fig.update_layout(coloraxis2=_axis(view.diff_scale, view.per_row, DIFF_ALPHA))
+    plotly_parts.colorbars_below(fig, ["coloraxis", "coloraxis2"] if view.diff_scales else ["coloraxis"])
     return fig
 
 
@@ -215,6 +228,7 @@ def unit_scale(scale: ColorScale) -> ColorScale:
     )
 
 
-def _axis(scale: ColorScale, per_row: bool) -> dict:
-    """A coloraxis for ``scale``; with scales per row, the fraction of each row's maximum (0…1 or −1…1)."""
-    return coloraxis(unit_scale(scale) if per_row else scale)
+def _axis(scale: ColorScale, per_row: bool, alpha: float) -> dict:
+    """A coloraxis for ``scale`` fading with the weight; with scales per row, the fraction of each row's maximum
+    (0…1 or −1…1)."""
+    return coloraxis(unit_scale(scale) if per_row else scale, alpha)

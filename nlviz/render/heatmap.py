@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from nlviz.extract.geometry import GridGeometry
-from nlviz.render import colormap, cv_draw, plotly_parts
+from nlviz.render import cv_draw, plotly_parts
 from nlviz.render.layout import compose, stack
 from nlviz.render.scale import ColorScale
 from nlviz.render.scene import Scene
@@ -65,8 +65,9 @@ def heatmap_image(scene: Scene, *, panel_size: int = 160, alpha: float = ALPHA) 
     return stack([title_band(title, w), canvas, cv_draw.colorbar(w, scene.scale)])
 
 
-def heatmap_traces(scene: Scene, grid: Any, row: int = 0, alpha: float = ALPHA, coloraxis: str = "coloraxis") -> list:
-    """One ``go.Heatmap`` per shown frame, at cell resolution, placed over the frame's panel."""
+def heatmap_traces(scene: Scene, grid: Any, row: int = 0, coloraxis: str = "coloraxis") -> list:
+    """One ``go.Heatmap`` per shown frame, at cell resolution, placed over the frame's panel (its opacity comes
+    from the coloraxis: :func:`coloraxis` with ``alpha``)."""
     go = plotly_parts.go()
     _, sy, sx = scene.geometry.key.stride
     traces = []
@@ -81,7 +82,6 @@ def heatmap_traces(scene: Scene, grid: Any, row: int = 0, alpha: float = ALPHA, 
                 y0=float(y0),
                 dy=sy * grid.scale,
                 coloraxis=coloraxis,
-                opacity=alpha,
                 zsmooth=False,
                 name=f"frame {f}",
                 hovertemplate=f"frame {f}, key cell (y,x)=(%{{customdata[0]}},%{{customdata[1]}})<br>weight %{{z:.4g}}<extra></extra>",
@@ -91,10 +91,11 @@ def heatmap_traces(scene: Scene, grid: Any, row: int = 0, alpha: float = ALPHA, 
     return traces
 
 
-def coloraxis(scale: ColorScale) -> dict:
-    """A plotly ``coloraxis`` for ``scale`` (shared by several heatmaps: one colorbar)."""
+def coloraxis(scale: ColorScale, alpha: float | None = None) -> dict:
+    """A plotly ``coloraxis`` for ``scale`` (shared by several heatmaps: one colorbar); with ``alpha``, its
+    colors fade with the weight (:func:`plotly_parts.colorscale`), for heatmaps drawn over frames."""
     return dict(
-        colorscale=colormap.plotly_colorscale(scale.cmap),
+        colorscale=plotly_parts.colorscale(scale, alpha),
         cmin=scale.vmin,
         cmax=scale.vmax,
         colorbar=plotly_parts.colorbar(scale),
@@ -106,10 +107,10 @@ def heatmap_figure(scene: Scene, *, panel_size: int = 160, alpha: float = ALPHA)
     grid = scene_grid(scene, panel_size)
     canvas = frames_canvas(scene, grid)
     fig = plotly_parts.new_figure(canvas, scene.title or f"{query_text(scene)}: weights per frame")
-    for tr in heatmap_traces(scene, grid, alpha=alpha):
+    for tr in heatmap_traces(scene, grid):
         fig.add_trace(tr)
     center, box = query_canvas_marker(scene, grid)
     for tr in plotly_parts.query_traces(center, box, query_text(scene)):
         fig.add_trace(tr)
-    fig.update_layout(coloraxis=coloraxis(scene.scale))
+    fig.update_layout(coloraxis=coloraxis(scene.scale, alpha))
     return fig

@@ -67,6 +67,18 @@ def wrap(text: str, width: int = 28) -> str:
     return "<br>".join([*lines, cur])
 
 
+def colorscale(scale: ColorScale, alpha: float | None = None) -> list[list]:
+    """``scale``'s colormap as a plotly colorscale; with ``alpha``, each stop's opacity is ``alpha`` × its
+    strength (:meth:`ColorScale.strength`), as the OpenCV overlay blends: a frame under a near-zero weight stays
+    clean, instead of under a uniform wash of the scale's low color."""
+    stops = colormap.plotly_colorscale(scale.cmap)
+    if alpha is None:
+        return stops
+    values = scale.vmin + np.array([p for p, _ in stops]) * (scale.vmax - scale.vmin)
+    fade = alpha * scale.strength(values)
+    return [[p, c.replace("rgb(", "rgba(").replace(")", f",{a:.3f})")] for (p, c), a in zip(stops, fade)]
+
+
 def colorbar(scale: ColorScale, **extra: Any) -> dict:
     """A plotly colorbar for ``scale``: its label (what the weights are) and 3 formatted ticks."""
     ticks = scale.ticks(3)
@@ -77,6 +89,47 @@ def colorbar(scale: ColorScale, **extra: Any) -> dict:
         len=0.9,
         **extra,
     )
+
+
+#: px of one band of horizontal colorbars (title lines above the bar, the bar, tick labels below)
+BAR_BAND = 86
+#: the narrowest a colorbar gets before :func:`colorbars_below` stacks them instead of placing them side by side
+BAR_MIN = 300
+
+
+def colorbars_below(fig: Any, axes: list[str]) -> None:
+    """Lay the colorbars of the coloraxes ``axes`` out horizontally under the plot, each with its title above it,
+    side by side when each gets :data:`BAR_MIN` px of the figure's width, else one under the other. Bars at the
+    right of a narrowed figure crowd each other's titles and ticks; bars under it share the figure's width.
+    Positions are pixels of the figure, which the page shows at its own size once it fits (written as fractions
+    of the plot area: with ``xref="container"`` plotly.js 3 draws a horizontal bar's colors away from its frame)."""
+    width, gap, edge = int(fig.layout.width), 100, 36  # room for the end ticks: half a label sticks out
+    m = fig.layout.margin
+    left, plot_w = (
+        (m.l if m.l is not None else 80),
+        width - (m.l if m.l is not None else 80) - (m.r if m.r is not None else 80),
+    )
+    side = (width - 2 * edge - gap * (len(axes) - 1)) / len(axes) >= BAR_MIN
+    per = (width - 2 * edge - gap * (len(axes) - 1)) / len(axes) if side else width - 2 * edge
+    bands = 1 if side else len(axes)
+    height = int(fig.layout.height) + BAR_BAND * bands
+    fig.update_layout(height=height, margin=dict(b=(fig.layout.margin.b or 0) + BAR_BAND * bands))
+    for i, name in enumerate(axes):
+        x = edge + (i * (per + gap) if side else 0)
+        y = 8 + (0 if side else (bands - 1 - i) * BAR_BAND)
+        fig.layout[name].colorbar.update(
+            orientation="h",
+            x=(x - left) / plot_w,
+            xanchor="left",
+            xref="paper",
+            y=y / height,
+            yanchor="bottom",
+            yref="container",
+            len=per,
+            lenmode="pixels",
+            thickness=12,
+            title_side="top",
+        )
 
 
 def colorbar_trace(scale: ColorScale, *, x: float = 1.02, name: str = "scale") -> Any:

@@ -31,10 +31,12 @@ def profile(view: QueryView) -> Any:
 
 
 def comparison(compare_view: Any, panel_size: int) -> Any:
-    """A comparison grid (:func:`nlviz.session.compare.compare`, attribution vs attention)."""
+    """A comparison grid (:func:`nlviz.session.compare.compare`, attribution vs attention), wrapped into bands of
+    the strip's frames per row so that it fits the page at ``panel_size``."""
     from nlviz.render import compare_figure
+    from nlviz.session.strip import STRIP_COLS
 
-    return compare_figure(compare_view, panel_size=panel_size)
+    return compare_figure(compare_view, panel_size=panel_size, columns=STRIP_COLS)
 
 
 def bat_matrices(bat_view: Any) -> Any:
