@@ -40,7 +40,7 @@ DEFAULTS = {
     "q_y": 0,
     "q_x": 0,
     "q_for": None,  # the input the query belongs to (a new input resets the query)
-    "strip_seen": None,  # unix_time of the last click handled
+    "strip_seen": None,  # the number of the last strip click handled
     "compare": [],  # extra "model :: block" entries of the Compare page
     "compare_chosen": False,  # the Compare entries were set (by default once, then by the user)
     "compare_scale": "shared by all rows",  # Compare: one color scale, or one per row

@@ -8,8 +8,7 @@ from typing import Any
 import resources
 import state
 import streamlit as st
-from components import attention
-from streamlit_image_coordinates import streamlit_image_coordinates
+from components import attention, click_image
 
 from nlviz import session
 
@@ -239,15 +238,20 @@ def query_view(ctx: Context) -> Any:
     return view
 
 
+STRIP_KEY = "strip_click"
+
+
 def _strip(ctx: Context) -> Any:
-    """The click strip: apply a new click, compute the view of the selected point, draw the strip."""
+    """The click strip: apply a new click (its frame pixel becomes the query; a click on a title or a gap changes
+    nothing), compute the view of the selected point, draw the strip."""
     s = st.session_state
     shape = ctx.data.shape
-    click = s.get("strip_click")
-    if click and click.get("unix_time") != s.strip_seen:
-        s.strip_seen = click.get("unix_time")
+    click = click_image.clicked(STRIP_KEY)
+    if click and click[2] != s.strip_seen:
+        s.strip_seen = click[2]
         grid = session.strip.strip_layout(shape, ctx.opts.panel_size)
-        p = session.strip.strip_point(grid, shape[0], click["x"], click["y"], click["width"], click["height"])
+        h, w = grid.size
+        p = session.strip.strip_point(grid, shape[0], click[0], click[1], w, h)
         if p is not None:
             state.set_point(p)
     view = session.views.explore(ctx.result, ctx.block, state.point(), ctx.opts)
@@ -255,9 +259,8 @@ def _strip(ctx: Context) -> Any:
         "Click any pixel of any frame. Overlaid: the query's weights in every frame, on the color scale of the "
         "arrow plot's color bar; the red box is the query cell."
     )
-    streamlit_image_coordinates(
-        session.strip.click_strip(view.scene, ctx.opts.panel_size).image, key="strip_click", cursor="crosshair"
-    )
+    strip = session.strip.click_strip(view.scene, ctx.opts.panel_size)
+    click_image.click_image(session.strip.data_uri(strip), key=STRIP_KEY)
     return view
 
 

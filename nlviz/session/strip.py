@@ -63,6 +63,13 @@ def click_strip(scene: Any, panel_size: int = 96, cols: int = STRIP_COLS) -> Str
     return Strip(canvas, grid, t_in)
 
 
+def data_uri(strip: Strip) -> str:
+    """The strip's image as a PNG ``data:`` URI (what the app shows and the browser decodes once per click)."""
+    from nlviz.render.plotly_parts import png_data_uri
+
+    return png_data_uri(strip.image)
+
+
 def strip_point(
     grid: PanelGrid, frames: int, x: float, y: float, shown_width: float, shown_height: float
 ) -> tuple[int, int, int] | None:

@@ -104,7 +104,7 @@ def test_click_in_a_frame_updates_the_arrow_plot(tmp_path_factory, monkeypatch):
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.goto(url)
         page.get_by_text("click strip", exact=True).click()  # this test clicks the strip (hover: test_hover_browser)
-        img = page.frame_locator("iframe[title*='streamlit_image_coordinates']").locator("img#image")
+        img = page.locator("img.nlviz-click-image")
         img.wait_for(state="visible", timeout=90_000)
         page.locator(".gtitle").first.wait_for(timeout=60_000)
         wait_idle(page)

@@ -45,17 +45,10 @@ def test_explore_click_and_numeric_query(zoo):
     lm = session.models.load("tiny_nl_embedded")
     first, _ = session.showcase.best_query(session.results.run(lm, session.clips.synthetic(lm, 0)), "layer3.nl0")
     assert (at.session_state["q_t"], at.session_state["q_y"], at.session_state["q_x"]) == first
-    # a click on the strip: frame 3, pixel (21, 6), shown at half size
+    # a click on the strip: frame 3, pixel (21, 6) (the component sends the strip image's own pixels)
     grid = session.strip.strip_layout((4, 32, 32), panel_size=160)
     x, y = session.strip.point_on_strip(grid, (3, 21, 6))
-    h, w = grid.size
-    at.session_state["strip_click"] = {
-        "x": (x + 0.5) / 2,
-        "y": (y + 0.5) / 2,
-        "width": w / 2,
-        "height": h / 2,
-        "unix_time": 1,
-    }
+    at.session_state["strip_click"] = {"click": {"x": x + 0.5, "y": y + 0.5, "n": 1.0}}
     at.run()
     assert not at.exception
     assert (at.session_state["q_t"], at.session_state["q_y"], at.session_state["q_x"]) == (3, 21, 6)

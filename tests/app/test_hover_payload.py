@@ -131,7 +131,11 @@ def test_a_payload_too_large_to_resend_keeps_click_to_update(results, monkeypatc
 
 
 def _components(at: AppTest) -> list:
-    return [e for e in at.main if getattr(e, "type", None) == "bidi_component"]
+    return [
+        e
+        for e in at.main
+        if getattr(e, "type", None) == "bidi_component" and e.proto.component_name == "nlviz_attention"
+    ]
 
 
 def test_explore_mounts_the_hover_component_where_the_browser_computes_rows(zoo):
