@@ -11,6 +11,7 @@ a folder dataset are its class folders, matched to the model's class names when 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from nlviz.run import LoadedModel, device_of, model_input
+
+
+def binomial_se(p: float, n: int) -> float:
+    """The standard error of a top-1 (a proportion ``p`` of ``n`` clips): √(p(1 − p)/n)."""
+    return math.sqrt(p * (1 - p) / n)
 
 
 @torch.no_grad()

@@ -106,3 +106,27 @@ def test_every_recipe_builds_its_model_and_optimizer():
         assert rates == sorted({cfg.lr, *(cfg.lr * f for f in cfg.lr_mult.values())}), name
         shipped = TrainConfig.from_dict(BY_NAME[name]["train_config"]).to_dict()  # older cards: defaults filled in
         assert {**shipped, "out": None} == {**cfg.to_dict(), "out": None}, name
+
+
+@pytest.mark.parametrize("card", CARDS, ids=[c["name"] for c in CARDS])
+def test_top1_holds_on_a_fresh_seed(card):
+    """Every card's top-1 holds on as many clips of a fresh seed within 3 binomial standard errors (issue 14); the
+    figure is stored in the card by `python -m nlviz.train.zoo --table`."""
+    from nlviz.train.evaluate import binomial_se
+    from nlviz.train.zoo import FRESH_SEED
+
+    m = card["metrics"]
+    fresh = m["fresh_seed"]
+    assert fresh["seed"] == FRESH_SEED and fresh["num"] == m["eval_num"] >= 1000
+    se = binomial_se((m["top1"] + fresh["top1"]) / 2, fresh["num"])
+    assert abs(fresh["top1"] - m["top1"]) <= 3 * se + 1e-12, f"{card['name']}: {m['top1']} vs {fresh['top1']}"
+
+
+def test_fresh_seed_column():
+    from nlviz.train.evaluate import binomial_se
+    from nlviz.train.zoo import fresh_seed_cell
+
+    assert binomial_se(0.5, 1000) == pytest.approx(0.0158113883)
+    assert fresh_seed_cell({"top1": 0.5, "fresh_seed": {"seed": 7, "num": 1000, "top1": 0.53}}) == "0.530 (1.9 SE)"
+    assert fresh_seed_cell({"top1": 1.0, "fresh_seed": {"seed": 7, "num": 1000, "top1": 1.0}}) == "1.000 (0 SE)"
+    assert fresh_seed_cell({"top1": 0.9}) == "—"
