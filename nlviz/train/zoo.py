@@ -93,8 +93,10 @@ RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in fu
 - `st_nl_gaussian` stays at 600 steps: 800- and 1600-step reruns reached 0.758 and 0.746, below the shipped 0.798;
 - a 1600-step schedule (`LONG`, held-out curve in the card's `metrics.history`) lifted `st_nl_dot` from 0.496 to
   0.735 (curve 0.48, 0.52, 0.50, 0.61, 0.70, 0.72, 0.75: the ÷N plateau at 0.5 breaks after ~800 steps) and
-  `st_i3d_nl` from 0.764 to 0.774 (it sits at 0.74-0.76 from step 400 on); `st_nl_concat` and `st_cgnl_dot` have
-  not had it yet (each run takes 40-55 min on one core of this machine);
+  `st_i3d_nl` from 0.764 to 0.774 (it sits at 0.74-0.76 from step 400 on). It did not help the others, which keep
+  their 600-step runs: `st_bat3d` reached 0.518 (shipped 0.579), `st_cgnl_gauss` was at 0.536 after 1200 of 1600
+  steps (curve 0.22, 0.38, 0.50, 0.50, 0.53, 0.54; shipped 0.659) and was stopped; `st_nl_concat` and
+  `st_cgnl_dot` have not had it (each run takes 30-55 min on one core of this machine);
 - per-frame operators on video (`st_bat2d`, `st_sb`) cannot link frames; their numbers are reported as they are.
 
 Train time is the wall time of each `make zoo` job: 1 torch thread, two jobs at once on a 2-core machine, several
