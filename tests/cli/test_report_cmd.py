@@ -207,9 +207,16 @@ def test_the_zoo_table_goes_between_the_markers_and_write_table_keeps_it(models,
         "params": 1000,
         "flops": 2e6,
         "training_time_s": 60,
-        "metrics": {"top1": 0.5, "eval_num": 10, "subset": {"num": 10, "top1": 0.5}},
+        # a card without weights: the figures write_table would otherwise measure are in it already
+        "metrics": {
+            "top1": 0.5,
+            "eval_num": 10,
+            "subset": {"num": 10, "top1": 0.5},
+            "fresh_seed": {"seed": 7, "num": 10, "top1": 0.5},
+        },
     }
     (tmp_path / "m.json").write_text(json.dumps(card))
     write_table(tmp_path)  # the cards' table is rewritten, the report's section kept as it was
     text = readme.read_text()
     assert "| m | spacetime | tiny_c2d | nonlocal |" in text and section in text
+    assert "| 0.500 | 0.500 (0.0 SE) |" in text  # top-1 and the fresh-seed figure
