@@ -214,14 +214,15 @@ def add_missing_metrics(path: Path, card: dict[str, Any]) -> None:
     from nlviz.train.loop import SUBSET, evaluate
 
     m = card["metrics"]
-    if "subset" in m and m.get("fresh_seed", {}).get("seed") == FRESH_SEED:
+    need_subset, need_fresh = "subset" not in m, m.get("fresh_seed", {}).get("seed") != FRESH_SEED
+    if not (need_subset or need_fresh):
         return
     task = make_task(card["task"]["name"], **card["task"]["params"])
     model = load_model(path)
-    if "subset" not in m:
+    if need_subset:
         res = evaluate(model, task, seed=m["eval_seed"], num=SUBSET)
         m["subset"] = {"num": res["num"], "top1": res["top1"]}
-    if m.get("fresh_seed", {}).get("seed") != FRESH_SEED:
+    if need_fresh:
         res = evaluate(model, task, seed=FRESH_SEED, num=m["eval_num"])
         m["fresh_seed"] = {"seed": FRESH_SEED, "num": res["num"], "top1": res["top1"]}
     tmp = path.with_name(path.name + ".tmp")
