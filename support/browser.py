@@ -7,12 +7,12 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from nlviz.cli.serve import streamlit_command
 from support.app import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,23 +52,7 @@ def streamlit_app(zoo: Path, log: Path, env: dict[str, str] | None = None) -> It
     checkpoint folder; yields its URL. ``env`` adds environment variables (e.g. NLVIZ_USER_MODELS)."""
     port = free_port()
     env = dict(os.environ, NLVIZ_CHECKPOINTS=str(zoo), OMP_NUM_THREADS="1", **(env or {}))
-    cmd = [
-        sys.executable,
-        "-m",
-        "nlviz.cli.serve",  # what `nlviz app` starts
-        "run",
-        str(ROOT / "app" / "Home.py"),
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    cmd = streamlit_command(ROOT / "app" / "Home.py", port, address="127.0.0.1")  # what `nlviz app` starts
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

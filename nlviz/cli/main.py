@@ -47,25 +47,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         print(f"nlviz app: {home} not found (run from a source checkout)", file=sys.stderr)
         return 2
     env = {**os.environ, **app_environment(args)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "nlviz.cli.serve",  # streamlit's CLI with torch & co imported while the server starts (cold start)
-        "run",
-        str(home),
-        "--server.port",
-        str(args.port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-        "--server.maxUploadSize",
-        str(args.max_upload_mb),
-    ]
-    if args.address:
-        cmd += ["--server.address", args.address]
+    from nlviz.cli.serve import streamlit_command
+
+    # nlviz.cli.serve: streamlit's CLI with torch & co imported while the server starts (cold start)
+    cmd = streamlit_command(home, args.port, address=args.address, max_upload_mb=args.max_upload_mb)
     print(f"nlviz app: http://{args.address or 'localhost'}:{args.port}", flush=True)
     if args.model:
         print(f"nlviz app: your model {args.model} is listed first (device {args.device})", flush=True)
