@@ -106,11 +106,8 @@ def heatmap_figure(scene: Scene, *, panel_size: int = 160, alpha: float = ALPHA)
     """The heatmap overlays as a plotly figure (hover shows each cell's weight)."""
     grid = scene_grid(scene, panel_size)
     canvas = frames_canvas(scene, grid)
-    fig = plotly_parts.new_figure(canvas, scene.title or f"{query_text(scene)}: weights per frame")
-    for tr in heatmap_traces(scene, grid):
-        fig.add_trace(tr)
     center, box = query_canvas_marker(scene, grid)
-    for tr in plotly_parts.query_traces(center, box, query_text(scene)):
-        fig.add_trace(tr)
+    traces = [*heatmap_traces(scene, grid), *plotly_parts.query_traces(center, box, query_text(scene))]
+    fig = plotly_parts.new_figure(canvas, scene.title or f"{query_text(scene)}: weights per frame", traces=traces)
     fig.update_layout(coloraxis=coloraxis(scene.scale, alpha))
     return fig

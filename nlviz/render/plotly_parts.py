@@ -34,11 +34,12 @@ def image_trace(canvas: np.ndarray, name: str = "frames") -> Any:
     return go().Image(source=png_data_uri(canvas), x0=0, dx=1, y0=0, dy=1, name=name, hoverinfo="skip")
 
 
-def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140) -> Any:
-    """A figure showing ``canvas`` 1:1 (axes hidden, y down) with room on the right for a colorbar."""
-    fig = go().Figure(image_trace(canvas))
+def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140, traces: list[Any] = ()) -> Any:
+    """A figure showing ``canvas`` 1:1 (axes hidden, y down) with room on the right for a colorbar, and
+    ``traces`` over it. Built in one constructor: plotly validates (and relays out) on every ``update_*`` and
+    ``add_trace`` call, and a click's figures are on the path to the redraw."""
     h, w = canvas.shape[:2]
-    fig.update_layout(
+    layout = dict(
         title=dict(text=title, x=0.01, font=dict(size=13)),
         width=w + extra_width + 40,
         height=h + 150,
@@ -47,10 +48,10 @@ def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140) -> Any
         paper_bgcolor="white",
         legend=dict(orientation="h", yanchor="top", y=-0.02, x=0),
         hovermode="closest",
+        xaxis=dict(visible=False, range=[-0.5, w - 0.5], constrain="domain"),
+        yaxis=dict(visible=False, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain"),
     )
-    fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], constrain="domain")
-    fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x", constrain="domain")
-    return fig
+    return go().Figure(data=[image_trace(canvas), *traces], layout=layout)
 
 
 def wrap(text: str, width: int = 28) -> str:

@@ -53,25 +53,45 @@ def profile_figure(
     query_frame: int | None = None,
 ) -> Any:
     go = plotly_parts.go()
-    fig = go.Figure()
-    for k, (name, ys) in enumerate(profiles.items()):
-        ys = np.asarray(ys, float)
-        fig.add_trace(
-            go.Scatter(
-                x=list(range(len(ys))),
-                y=ys,
-                mode="lines+markers",
-                name=name,
-                line=dict(color=_rgb(chart.PALETTE[k % len(chart.PALETTE)]), width=2),
-            )
+    traces = [
+        go.Scatter(
+            x=list(range(len(ys))),
+            y=np.asarray(ys, float),
+            mode="lines+markers",
+            name=name,
+            line=dict(color=_rgb(chart.PALETTE[k % len(chart.PALETTE)]), width=2),
         )
-    if query_frame is not None:
-        fig.add_vline(x=query_frame, line=dict(color="rgb(230,20,20)", dash="dash", width=1))
-    fig.update_layout(
-        title=title, xaxis_title="key frame t", yaxis_title=ylabel, plot_bgcolor="white", width=560, height=340
+        for k, (name, ys) in enumerate(profiles.items())
+    ]
+    # the query's frame: what fig.add_vline draws, as a shape of the layout (one constructor, validated once)
+    marks = (
+        []
+        if query_frame is None
+        else [
+            dict(
+                type="line",
+                x0=query_frame,
+                x1=query_frame,
+                xref="x",
+                y0=0,
+                y1=1,
+                yref="y domain",
+                line=dict(color="rgb(230,20,20)", dash="dash", width=1),
+            )
+        ]
     )
-    fig.update_xaxes(dtick=1, showline=True, linecolor="black")
-    fig.update_yaxes(rangemode="tozero", showline=True, linecolor="black", gridcolor="rgb(230,230,230)")
+    layout = dict(
+        title=title,
+        plot_bgcolor="white",
+        width=560,
+        height=340,
+        shapes=marks,
+        xaxis=dict(title=dict(text="key frame t"), dtick=1, showline=True, linecolor="black"),
+        yaxis=dict(
+            title=dict(text=ylabel), rangemode="tozero", showline=True, linecolor="black", gridcolor="rgb(230,230,230)"
+        ),
+    )
+    fig = go.Figure(data=traces, layout=layout)
     return fig
 
 

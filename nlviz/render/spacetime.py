@@ -69,11 +69,11 @@ def arrow_figure(scene: Scene, *, panel_size: int = 160) -> Any:
     grid = scene_grid(scene, panel_size)
     canvas = frames_canvas(scene, grid)
     title = scene.title or f"{query_text(scene)}, top {len(scene.top_weights)}"
-    fig = plotly_parts.new_figure(canvas, title)
-    for tr in plotly_parts.arrow_traces(arrow_set(scene, grid)):
-        fig.add_trace(tr)
     center, box = query_canvas_marker(scene, grid)
-    for tr in plotly_parts.query_traces(center, box, query_text(scene)):
-        fig.add_trace(tr)
-    fig.add_trace(plotly_parts.colorbar_trace(scene.scale))
+    traces = [
+        *plotly_parts.arrow_traces(arrow_set(scene, grid)),
+        *plotly_parts.query_traces(center, box, query_text(scene)),
+        plotly_parts.colorbar_trace(scene.scale),
+    ]
+    fig = plotly_parts.new_figure(canvas, title, traces=traces)
     return fig
