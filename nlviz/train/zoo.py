@@ -97,7 +97,8 @@ RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in fu
   0.735 (curve 0.48, 0.52, 0.50, 0.61, 0.70, 0.72, 0.75: the ÷N plateau at 0.5 breaks after ~800 steps), and
   twice that (`LONG2`, 3200 steps) to 1.000 (fresh seed 1.000; curve every 400 steps 0.49, 0.46, 0.79, 0.93,
   0.97, 1.00, 1.00: past 0.75 by step 1600, where the 1600-step run, its cosine rate near zero, had flattened).
-  It lifted `st_i3d_nl` from 0.764 to 0.774 (it sits at 0.74-0.76 from step 400 on), and `st_cgnl_dot` from
+  It lifted `st_i3d_nl` from 0.764 to 0.774 (it sits at 0.74-0.76 from step 400 on; a 3200-step run sat there
+  too, 0.76, 0.74, 0.75, 0.73 every 400 steps, and was stopped at step 1600), and `st_cgnl_dot` from
   0.500 to 0.744 (curve 0.36, 0.52, 0.49, 0.74, 0.74, 0.76, 0.78: the same plateau at 0.5, broken at step 800);
   3200 steps did not lift `st_cgnl_dot` further (0.730; curve 0.48, 0.49, 0.76, 0.74, 0.77, 0.75, 0.75, the loss
   flat at 0.35 from step 1200: its plateau at 0.75 holds), so it keeps its 1600-step run. It did not help the
