@@ -92,7 +92,14 @@ RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in fu
   with the scale, the logits start small, rows stay near-uniform (normalized entropy 0.97) and 600-800 steps
   sat at 0.51-0.58 top-1; a probe without it reached 0.998 in 800 steps, and so did the shipped run
   (st_sb_nl: 1.000; st_i3d_nl: 0.764, from 0.562 — its 3D convs have more to learn in the same steps);
-- `st_nl_gaussian` stays at 600 steps: 800- and 1600-step reruns reached 0.758 and 0.746, below the shipped 0.798;
+- `st_nl_gaussian` stays at 600 steps: 800-, 1600- and 3200-step reruns reached 0.758, 0.746 and 0.745 (the last:
+  fresh seed 0.762, curve 0.68, 0.75, 0.75, 0.75, 0.76, 0.77, 0.76, loss flat at 0.35 from step 800), below the
+  shipped 0.798;
+- the plateau at 0.75 where `st_nl_gaussian`, `st_cgnl_dot` and `st_i3d_nl` stop is two cue colors told apart and
+  two confused: on 400 held-out clips grouped by the cue's color, the shipped `st_nl_gaussian` is right on every
+  red and yellow cue and at 0.64 / 0.54 on blue / green (`st_cgnl_dot`: 1.00, 1.00, 0.59, 0.45; `st_i3d_nl`:
+  blue and green 1.00, red 0.55, yellow 0.57). A coin flip between two quadrants on half the clips is a loss of
+  ½·ln 2 = 0.347, the 0.35 these runs sit at. More steps alone did not split the pair (except for `st_nl_dot`);
 - a 1600-step schedule (`LONG`, held-out curve in the card's `metrics.history`) lifted `st_nl_dot` from 0.496 to
   0.735 (curve 0.48, 0.52, 0.50, 0.61, 0.70, 0.72, 0.75: the ÷N plateau at 0.5 breaks after ~800 steps), and
   twice that (`LONG2`, 3200 steps) to 1.000 (fresh seed 1.000; curve every 400 steps 0.49, 0.46, 0.79, 0.93,
