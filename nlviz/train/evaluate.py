@@ -28,6 +28,16 @@ def binomial_se(p: float, n: int) -> float:
     return math.sqrt(p * (1 - p) / n)
 
 
+def seed_gap(p: float, q: float, n: int) -> float:
+    """How far apart two top-1 figures of ``n`` clips each are (a card's and a fresh seed's), in standard errors of
+    their difference: |p − q| / √(2 p̄(1 − p̄)/n), p̄ their mean. Both are samples of the same accuracy, so each
+    brings its own binomial noise (measuring the gap in one figure's SE treats the other as exact, and near
+    p = 1 calls 0 errors against 5 of 1000 a 3.2-SE gap, which Fisher's exact test puts at p = 0.06). 0 when
+    p = q."""
+    se = math.sqrt(2) * binomial_se((p + q) / 2, n)
+    return abs(p - q) / se if se else 0.0
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module, task: Any, *, seed: int, num: int, batch_size: int = 100, progress: bool = False
