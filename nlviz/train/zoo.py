@@ -95,7 +95,8 @@ RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in fu
 - `st_nl_gaussian` trains at twice the rate (4e-3) for 1600 steps: 1.000 held-out, 0.995 on a fresh seed (curve
   every 200 steps 0.51, 0.76, 0.96, 0.98, 0.99, 1.00, 1.00). At 2e-3, runs of 600, 800, 1600 and 3200 steps reached
   0.798 (the card before), 0.758, 0.746 and 0.745 (the last: curve 0.68, 0.75, 0.75, 0.75, 0.76, 0.77, 0.76, loss
-  flat at 0.35 from step 800). The same change did not help `st_cgnl_dot` (0.486 at step 1200 of 1600, stopped);
+  flat at 0.35 from step 800). The same change did not help `st_cgnl_dot` (0.486 at step 1200 of 1600),
+  `st_bat3d` (0.46 at step 600) or `st_nl_concat` (0.47 at step 800), all three stopped there;
 - the plateau at 0.75 where `st_nl_gaussian` (at 2e-3), `st_cgnl_dot` and `st_i3d_nl` stop is two cue colors
   told apart and two confused: on 400 held-out clips grouped by the cue's color, the 0.798 `st_nl_gaussian` is
   right on every red and yellow cue and at 0.64 / 0.54 on blue / green (`st_cgnl_dot`: 1.00, 1.00, 0.59, 0.45;
