@@ -260,8 +260,7 @@ def fresh_seed_cell(metrics: dict[str, Any]) -> str:
     if not fresh:
         return "—"
     p, q = metrics["top1"], fresh["top1"]
-    gap = seed_gap(p, q, fresh["num"])
-    return f"{q:.3f} ({gap:.1f} SE)" if gap else f"{q:.3f} (0 SE)"
+    return f"{q:.3f} ({seed_gap(p, q, fresh['num']):.1f} SE)"
 
 
 def report_section(readme: Path) -> str:

@@ -132,5 +132,5 @@ def test_fresh_seed_column():
     assert seed_gap(1.0, 0.995, 1000) == pytest.approx(0.005 / (2 * 0.9975 * 0.0025 / 1000) ** 0.5)  # 2.24
     assert seed_gap(0.7, 0.7, 1000) == 0.0
     assert fresh_seed_cell({"top1": 0.5, "fresh_seed": {"seed": 7, "num": 1000, "top1": 0.53}}) == "0.530 (1.3 SE)"
-    assert fresh_seed_cell({"top1": 1.0, "fresh_seed": {"seed": 7, "num": 1000, "top1": 1.0}}) == "1.000 (0 SE)"
+    assert fresh_seed_cell({"top1": 1.0, "fresh_seed": {"seed": 7, "num": 1000, "top1": 1.0}}) == "1.000 (0.0 SE)"
     assert fresh_seed_cell({"top1": 0.9}) == "—"
