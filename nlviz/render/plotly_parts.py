@@ -8,6 +8,7 @@ imported here only (``import nlviz`` does not import it).
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ def image_trace(canvas: np.ndarray, name: str = "frames") -> Any:
     return go().Image(source=png_data_uri(canvas), x0=0, dx=1, y0=0, dy=1, name=name, hoverinfo="skip")
 
 
-def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140, traces: list[Any] = ()) -> Any:
+def new_figure(canvas: np.ndarray, title: str, *, extra_width: int = 140, traces: Sequence[Any] = ()) -> Any:
     """A figure showing ``canvas`` 1:1 (axes hidden, y down) with room on the right for a colorbar, and
     ``traces`` over it. Built in one constructor: plotly validates (and relays out) on every ``update_*`` and
     ``add_trace`` call, and a click's figures are on the path to the redraw."""
