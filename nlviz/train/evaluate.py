@@ -3,6 +3,7 @@
     evaluate(model, task, seed=1, num=1000)                       # training: task.batch inputs, model's device
     evaluate_model(lm, num=200)                                   # lm's synthetic task (card or UserModel)
     evaluate_model(lm, data="clips/")                             # a class-per-folder dataset (FolderDataset)
+    evaluate_model(lm, by="cue")                                  # + top-1 per cue color, each with its SE
 
 :func:`evaluate_model` builds every input with :func:`nlviz.run.model_input` (the spec's frames, size, channels,
 mean and std, on the model's device), so a model is judged on what the app and the exporter show it. Labels of
@@ -73,13 +74,32 @@ def folder_labels(dataset: Any, classes: tuple[str, ...] | None, where: str) -> 
     return [classes.index(c) for c in dataset.class_names]
 
 
-def _task_samples(lm: LoadedModel, seed: int, num: int) -> Iterator[tuple[Any, int]]:
+#: what ``evaluate_model(by=...)`` can group clips by: the label's class, or the fill color of the synthetic cue
+GROUPINGS = ("class", "cue")
+
+
+def _task_samples(lm: LoadedModel, seed: int, num: int) -> Iterator[tuple[Any, int, str]]:
+    """(clip, label, cue color) of the first ``num`` samples of the model's task at ``seed``."""
     from nlviz.data import make_task
 
     task = make_task(lm.task["name"], **lm.task["params"])  # type: ignore[index]
     for i in range(num):
         s = task.sample(seed, i)
-        yield s.to_clip(source=f"synthetic:{i}"), int(s.label)
+        cues = s.by_role("cue")
+        yield s.to_clip(source=f"synthetic:{i}"), int(s.label), cues[0].color if cues else "none"
+
+
+def group_top1(keys: list[str], hits: list[bool]) -> list[dict[str, Any]]:
+    """Top-1 of each group of clips (``keys[i]`` names clip i's group, ``hits[i]`` whether it was right), with its
+    binomial SE, in order of the groups' names: ``[{"value", "num", "top1", "se"}]``."""
+    groups: dict[str, list[bool]] = {}
+    for k, h in zip(keys, hits, strict=True):
+        groups.setdefault(k, []).append(h)
+    out = []
+    for k in sorted(groups):
+        n, p = len(groups[k]), sum(groups[k]) / len(groups[k])
+        out.append({"value": k, "num": n, "top1": p, "se": binomial_se(p, n)})
+    return out
 
 
 @torch.no_grad()
@@ -90,15 +110,26 @@ def evaluate_model(
     seed: int | None = None,
     num: int | None = None,
     batch_size: int = 32,
+    by: str | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Top-1 of ``lm`` on its synthetic task (``num`` clips, data seed ``seed``, default ``lm.seed``) or, with
     ``data``, on every item of a class-per-folder dataset (the first ``num`` when given).
 
+    Args:
+        by: also give top-1 per group of clips: ``"class"`` (the label) or ``"cue"`` (the fill color of a
+            synthetic task's cue, which shows a model that tells some cue colors apart and confuses others).
+
     Returns:
-        ``{"top1", "loss", "num", "seed" | "data", "classes"?}`` (loss: mean cross-entropy).
+        ``{"top1", "loss", "num", "seed" | "data", "classes"?, "by"?}`` (loss: mean cross-entropy; ``by``:
+        ``{"key", "groups": [{"value", "num", "top1", "se"}]}``, see :func:`group_top1`).
     """
     from tqdm import tqdm
+
+    if by is not None and by not in GROUPINGS:
+        raise ValueError(f"by={by!r}: group clips by one of {list(GROUPINGS)}")
+    if by == "cue" and data is not None:
+        raise ValueError(f"by='cue' needs a synthetic task (its cue objects); {data} is a folder of clips")
 
     if data is not None:
         from nlviz.data import FolderDataset
@@ -106,7 +137,7 @@ def evaluate_model(
         ds = FolderDataset(data, frames=lm.frames, size=lm.size)
         labels = folder_labels(ds, lm.spec.classes, repr(lm.name))
         total = len(ds) if num is None else min(num, len(ds))
-        samples: Any = ((ds[i][0], labels[ds.items[i][1]]) for i in range(total))
+        samples: Any = ((ds[i][0], labels[ds.items[i][1]], "") for i in range(total))
         res: dict[str, Any] = {"data": str(data), "classes": list(ds.class_names)}
     else:
         if not lm.task:
@@ -123,6 +154,8 @@ def evaluate_model(
     was_training = lm.model.training
     lm.model.eval()
     correct, seen, loss_sum = 0, 0, 0.0
+    hits: list[bool] = []
+    keys: list[str] = []
     bar = tqdm(total=total, desc=f"eval {lm.label}", unit="clip", disable=not progress, leave=False)
     batch: list[tuple[torch.Tensor, int]] = []
 
@@ -136,15 +169,18 @@ def evaluate_model(
                 f"model {lm.name!r} gives logits {tuple(logits.shape)}; labels need (N, classes > {int(y.max())})"
             )
         loss_sum += F.cross_entropy(logits.float(), y, reduction="sum").item()
-        correct += (logits.argmax(1) == y).sum().item()
+        right = (logits.argmax(1) == y).tolist()
+        hits.extend(right)
+        correct += sum(right)
         seen += len(batch)
         bar.update(len(batch))
         bar.set_postfix(top1=f"{correct / seen:.3f}")
         batch.clear()
 
     try:
-        for clip, label in samples:
+        for clip, label, cue in samples:
             x = model_input(clip, lm)
+            keys.append(cue if by == "cue" else class_name(lm, label))
             if batch and batch[0][0].shape != x.shape or len(batch) == batch_size:
                 flush()
             batch.append((x, label))
@@ -153,4 +189,12 @@ def evaluate_model(
     finally:
         bar.close()
         lm.model.train(was_training)
+    if by is not None:
+        res["by"] = {"key": by, "groups": group_top1(keys, hits)}
     return {"top1": correct / total, "loss": loss_sum / total, "num": total, **res}
+
+
+def class_name(lm: LoadedModel, label: int) -> str:
+    """The model's name of class ``label`` (its index as text when the model names no classes)."""
+    classes = lm.spec.classes
+    return classes[label] if classes and label < len(classes) else str(label)
