@@ -129,7 +129,10 @@ def evaluate_model(
     if by is not None and by not in GROUPINGS:
         raise ValueError(f"by={by!r}: group clips by one of {list(GROUPINGS)}")
     if by == "cue" and data is not None:
-        raise ValueError(f"by='cue' needs a synthetic task (its cue objects); {data} is a folder of clips")
+        raise ValueError(
+            f"{data}: grouping by cue color (by='cue', --by cue) needs a synthetic task's cue objects, and a folder of "
+            "clips has none; group it by class (by='class')"
+        )
 
     if data is not None:
         from nlviz.data import FolderDataset

@@ -76,7 +76,7 @@ def test_group_top1_orders_by_name_and_gives_the_binomial_se():
 def test_bad_groupings_are_errors(lm, tmp_path):
     with pytest.raises(ValueError, match=r"by='shape': group clips by one of \['class', 'cue'\]"):
         evaluate_model(lm, num=4, by="shape")
-    with pytest.raises(ValueError, match="by='cue' needs a synthetic task"):
+    with pytest.raises(ValueError, match=r"grouping by cue color \(by='cue', --by cue\) needs a synthetic task"):
         evaluate_model(lm, data=tmp_path, by="cue")
 
 
