@@ -54,6 +54,11 @@ class TrainConfig:
         for k in ("steps", "batch_size", "micro_batches", "eval_num"):
             if getattr(self, k) < 1:
                 raise ValueError(f"{k} must be ≥ 1, got {getattr(self, k)}")
+        if self.seed == self.eval_seed:
+            raise ValueError(
+                f"seed={self.seed} equals eval_seed={self.eval_seed}: the held-out clips would be the training clips "
+                "(both come from the task's generator at that seed); give the run another seed"
+            )
         if not isinstance(self.lr_mult, dict):
             raise ValueError(f"lr_mult must be a JSON object {{glob: factor}}, got {self.lr_mult!r}")
         for pattern, factor in self.lr_mult.items():

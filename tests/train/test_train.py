@@ -204,6 +204,15 @@ def test_bad_checkpoints_fail_clearly(tmp_path):
         TrainConfig.from_dict({"stepz": 3})
 
 
+def test_training_on_the_held_out_seed_is_an_error():
+    # seed 1 used to train on exactly the clips the card's top-1 is measured on (eval_seed defaults to 1)
+    with pytest.raises(ValueError, match="seed=1 equals eval_seed=1: the held-out clips would be the training clips"):
+        TrainConfig(seed=1)
+    with pytest.raises(ValueError, match="seed=4 equals eval_seed=4"):
+        TrainConfig.from_dict({"seed": 4, "eval_seed": 4})
+    assert TrainConfig(seed=1, eval_seed=2).seed == 1
+
+
 def test_cli_trains_with_the_default_config(tmp_path):
     """`nlviz train` with only the run length given: the default architecture exists (it once named 'c2d_tiny',
     which does not) and a checkpoint that loads comes out."""
