@@ -96,7 +96,7 @@ def test_every_recipe_builds_its_model_and_optimizer():
     """`make zoo` must not fail hours in: each recipe's model builds, its lr_mult patterns match parameters, and
     its card in checkpoints/ was written by that recipe (same config apart from where it was written)."""
     from nlviz.train.loop import build, make_optimizer
-    from nlviz.train.zoo import RECIPES
+    from nlviz.train.zoo import FRESH_SEED, RECIPES
 
     assert set(RECIPES) == {c["name"] for c in CARDS}
     for name, cfg in RECIPES.items():
@@ -104,6 +104,7 @@ def test_every_recipe_builds_its_model_and_optimizer():
         opt = make_optimizer(model, cfg)
         rates = sorted({g["lr"] for g in opt.param_groups})
         assert rates == sorted({cfg.lr, *(cfg.lr * f for f in cfg.lr_mult.values())}), name
+        assert cfg.seed not in (cfg.eval_seed, FRESH_SEED), f"{name} trains on the clips it is checked on"
         shipped = TrainConfig.from_dict(BY_NAME[name]["train_config"]).to_dict()  # older cards: defaults filled in
         assert {**shipped, "out": None} == {**cfg.to_dict(), "out": None}, name
 
