@@ -95,10 +95,13 @@ RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in fu
 - `st_nl_gaussian` trains at twice the rate (4e-3) for 1600 steps: 1.000 held-out, 0.995 on a fresh seed (curve
   every 200 steps 0.51, 0.76, 0.96, 0.98, 0.99, 1.00, 1.00). At 2e-3, runs of 600, 800, 1600 and 3200 steps reached
   0.798 (the card before), 0.758, 0.746 and 0.745 (the last: curve 0.68, 0.75, 0.75, 0.75, 0.76, 0.77, 0.76, loss
-  flat at 0.35 from step 800). The same change did not help `st_cgnl_dot` (0.486 at step 1200 of 1600),
-  `st_bat3d` (0.46 at step 600) or `st_nl_concat` (0.47 at step 800), all three stopped there;
+  flat at 0.35 from step 800). The same change did not help `st_cgnl_dot` (0.486 at step 1200 of 1600; with a
+  300-step warmup 0.26, 0.39, 0.48, 0.54 at steps 200-800), `st_bat3d` (0.46 at step 600), `st_nl_concat` (0.47 at
+  step 800) or `st_i3d_nl` (0.39, 0.49, 0.48, 0.50 at steps 200-800, where its 2e-3 run was at 0.60, 0.76, 0.74,
+  0.74), all stopped there. Training seed 2 instead of 0 left `st_i3d_nl` at chance at step 400 (0.28, 0.25),
+  stopped;
 - the plateau at 0.75 where `st_nl_gaussian` (at 2e-3), `st_cgnl_dot` and `st_i3d_nl` stop is two cue colors
-  told apart and two confused: on 400 held-out clips grouped by the cue's color, the 0.798 `st_nl_gaussian` is
+  told apart and two confused: on 400 held-out clips grouped by the cue's color (`nlviz eval --by cue`), the 0.798 `st_nl_gaussian` is
   right on every red and yellow cue and at 0.64 / 0.54 on blue / green (`st_cgnl_dot`: 1.00, 1.00, 0.59, 0.45;
   `st_i3d_nl`: blue and green 1.00, red 0.55, yellow 0.57). A coin flip between two quadrants on half the clips
   is a loss of ½·ln 2 = 0.347, the 0.35 these runs sit at. More steps alone split the pair only for `st_nl_dot`;
