@@ -101,9 +101,9 @@ RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in fu
   0.74), all stopped there. Training seed 2 instead of 0 left `st_i3d_nl` at chance at step 400 (0.28, 0.25),
   stopped;
 - the plateau at 0.75 where `st_nl_gaussian` (at 2e-3), `st_cgnl_dot` and `st_i3d_nl` stop is two cue colors
-  told apart and two confused: on 400 held-out clips grouped by the cue's color (`nlviz eval --by cue`), the 0.798 `st_nl_gaussian` is
-  right on every red and yellow cue and at 0.64 / 0.54 on blue / green (`st_cgnl_dot`: 1.00, 1.00, 0.59, 0.45;
-  `st_i3d_nl`: blue and green 1.00, red 0.55, yellow 0.57). A coin flip between two quadrants on half the clips
+  told apart and two confused: on 400 held-out clips grouped by the cue's color (`nlviz eval --by cue`), the
+  0.798 `st_nl_gaussian` is right on every red and yellow cue and at 0.64 / 0.54 on blue / green (`st_cgnl_dot`:
+  1.00, 1.00, 0.59, 0.45; `st_i3d_nl`: blue and green 1.00, red 0.55, yellow 0.57). A coin flip between two quadrants on half the clips
   is a loss of ½·ln 2 = 0.347, the 0.35 these runs sit at. More steps alone split the pair only for `st_nl_dot`;
   twice the rate split it for `st_nl_gaussian`;
 - a 1600-step schedule (`LONG`, held-out curve in the card's `metrics.history`) lifted `st_nl_dot` from 0.496 to
@@ -124,8 +124,9 @@ RECIPE_NOTES = """Recipe choices (the card's `train_config` holds each one in fu
   run of 1600 steps was at 0.54 by step 1200 (above), so the rate, not the length, held it back: at 1e-3, 1600
   steps reached 0.734 (curve every 200 steps 0.38, 0.45, 0.46, 0.61, 0.64, 0.68, 0.72) and 3200 steps 0.742
   (every 400 steps 0.46, 0.74, 0.75, 0.73, 0.75, 0.76, 0.76): the 0.75 plateau again (`nlviz eval --by cue`: right
-  on every red and yellow cue, 0.52 and 0.46 on blue and green), with 7.6× chance on the cue (was 4.6×). Half the rate did not help `st_i3d_nl` (0.778 after 1600
-  steps, curve 0.37, 0.67, 0.72, 0.75, 0.73, 0.75, 0.75; the 0.774 card is kept);
+  on every red and yellow cue, 0.52 and 0.46 on blue and green), with 7.6× chance on the cue (was 4.6×). Half
+  the rate did not help `st_i3d_nl` (0.778 after 1600 steps, curve 0.37, 0.67, 0.72, 0.75, 0.73, 0.75, 0.75; the
+  0.774 card is kept);
 - per-frame operators on video (`st_bat2d`, `st_sb`) cannot link frames; their numbers are reported as they are.
 
 Train time is the wall time of each `make zoo` job: 1 torch thread, two jobs at once on a 2-core machine, several
